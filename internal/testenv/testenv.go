@@ -14,7 +14,7 @@ import (
 	"testing"
 )
 
-// The test images (built locally by scripts/test-images, never pulled).
+// The test images (built locally by scripts/test-engines images, never pulled).
 const (
 	BusyboxImage = "localhost/broker-test/busybox:latest"
 	DebianImage  = "localhost/broker-test/debian:latest"
