@@ -1,7 +1,5 @@
 package inventory
 
-import "encoding/json"
-
 // Host is one inventory record: a JSON document with the upstream fields
 // (hostname, name, _broker_provider, _broker_provider_instance, _broker_args)
 // and whatever the provider adds (container id, image, ports, ...).
@@ -53,14 +51,19 @@ func (h Host) Label() string {
 	return "(unnamed host)"
 }
 
-// Clone returns a deep copy (through JSON, the form the record is stored in).
+// Clone returns a deep copy (through JSON, the form the record is stored
+// in, so the copy holds the types List returns: integers as int64). If h
+// cannot be stored as JSON, Clone returns h itself.
 func (h Host) Clone() Host {
-	b, err := json.Marshal(h)
+	if h == nil {
+		return nil
+	}
+	b, err := encodeHost(h)
 	if err != nil {
 		return h
 	}
-	var c Host
-	if json.Unmarshal(b, &c) != nil {
+	c, err := decodeHost(b, nil)
+	if err != nil {
 		return h
 	}
 	return c
