@@ -1,0 +1,457 @@
+package container
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	nettypes "github.com/containers/common/libnetwork/types"
+	"github.com/containers/podman/v4/libpod/define"
+	"github.com/containers/podman/v4/pkg/api/handlers"
+	"github.com/containers/podman/v4/pkg/bindings"
+	"github.com/containers/podman/v4/pkg/bindings/containers"
+	"github.com/containers/podman/v4/pkg/bindings/images"
+	"github.com/containers/podman/v4/pkg/bindings/network"
+	"github.com/containers/podman/v4/pkg/errorhandling"
+	"github.com/containers/podman/v4/pkg/specgen"
+	dockertypes "github.com/docker/docker/api/types"
+	spec "github.com/opencontainers/runtime-spec/specs-go"
+
+	"github.com/broker-go/broker/providers"
+)
+
+// podmanEngine talks to Podman's libpod API through the Podman v4 bindings.
+//
+// The bindings find their connection in a context value. conn holds that
+// context; each call runs in connCtx{caller's ctx, conn}, so it is
+// cancelled by the caller while still finding the connection. The
+// bindings' Attach and ExecStartAndAttach replace the shared http.Client's
+// transport (a data race under concurrent use) and read os.Stdin, so output
+// streams use plain requests (logs?follow, exec start) instead.
+type podmanEngine struct {
+	conn     context.Context
+	endpoint string // redacted URL
+	address  string
+	timeout  time.Duration
+}
+
+var _ engine = (*podmanEngine)(nil)
+
+// newPodmanEngine connects to u (the bindings ping the service at once;
+// over ssh:// they dial, with $CONTAINER_SSHKEY or the agent, or a password
+// in the URL).
+func newPodmanEngine(ctx context.Context, u *url.URL, timeout time.Duration) (*podmanEngine, error) {
+	p := &podmanEngine{endpoint: u.Redacted(), timeout: timeout}
+	if u.Scheme == "ssh" || u.Scheme == "tcp" {
+		p.address = u.Hostname()
+	}
+	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), min(timeout, 30*time.Second))
+	defer cancel() // only the connection's values are used afterwards
+	conn, err := bindings.NewConnection(cctx, u.String())
+	if err != nil {
+		if pw, ok := u.User.Password(); ok && pw != "" {
+			err = &redactedError{err: err, secret: pw}
+		}
+		return nil, p.wrap("connect", err)
+	}
+	p.conn = conn
+	return p, nil
+}
+
+// connCtx is the caller's context (deadline, cancellation, values) that
+// also finds the bindings' connection.
+type connCtx struct {
+	context.Context
+	conn context.Context
+}
+
+func (c connCtx) Value(key any) any {
+	if v := c.Context.Value(key); v != nil {
+		return v
+	}
+	return c.conn.Value(key)
+}
+
+func (p *podmanEngine) ctx(ctx context.Context) context.Context { return connCtx{ctx, p.conn} }
+
+// op is ctx bounded by the call timeout, with the connection.
+func (p *podmanEngine) op(ctx context.Context) (context.Context, context.CancelFunc) {
+	ctx, cancel := context.WithTimeout(ctx, p.timeout)
+	return p.ctx(ctx), cancel
+}
+
+func (p *podmanEngine) Runtime() string  { return "podman" }
+func (p *podmanEngine) Endpoint() string { return p.endpoint }
+func (p *podmanEngine) Address() string  { return p.address }
+
+func (p *podmanEngine) Close() error {
+	if c, err := bindings.GetClient(p.conn); err == nil && c.Client != nil {
+		c.Client.CloseIdleConnections()
+	}
+	return nil
+}
+
+func (p *podmanEngine) wrap(action string, err error) error {
+	if err == nil {
+		return nil
+	}
+	var ce bindings.ConnectError
+	if errors.As(err, &ce) || isConnError(err) {
+		return &providers.UserError{Err: fmt.Errorf("%s: %w", action, &unreachableError{Runtime: "podman", Endpoint: p.endpoint, Err: err})}
+	}
+	return fmt.Errorf("%s on podman %s: %w", action, p.endpoint, err)
+}
+
+// code is the HTTP status of a libpod error response (0 if err is not one).
+func code(err error) int {
+	var em *errorhandling.ErrorModel
+	if errors.As(err, &em) {
+		return em.ResponseCode
+	}
+	return 0
+}
+
+func (p *podmanEngine) notFound(what string, err error) error {
+	return &notFoundError{What: fmt.Sprintf("%s on podman %s", what, p.endpoint), Err: err}
+}
+
+func (p *podmanEngine) Images(ctx context.Context) ([]imageSummary, error) {
+	ctx, cancel := p.op(ctx)
+	defer cancel()
+	list, err := images.List(ctx, nil)
+	if err != nil {
+		return nil, p.wrap("list images", err)
+	}
+	out := make([]imageSummary, len(list))
+	for i, im := range list {
+		out[i] = imageSummary{ID: im.ID, Tags: tagged(im.RepoTags), Labels: im.Labels, Size: im.Size}
+	}
+	return out, nil
+}
+
+func (p *podmanEngine) Image(ctx context.Context, ref string) (imageDetail, error) {
+	ctx, cancel := p.op(ctx)
+	defer cancel()
+	im, err := images.GetImage(ctx, ref, nil)
+	if err != nil {
+		if code(err) == http.StatusNotFound {
+			return imageDetail{}, p.notFound(fmt.Sprintf("image %q", ref), nil)
+		}
+		return imageDetail{}, p.wrap("inspect image "+ref, err)
+	}
+	det := imageDetail{imageSummary: imageSummary{ID: im.ID, Tags: tagged(im.RepoTags), Size: im.Size, Labels: im.Labels}}
+	if im.Config != nil {
+		for port := range im.Config.ExposedPorts {
+			det.Exposed = append(det.Exposed, port)
+		}
+		det.Config = toMap(im.Config)
+	}
+	return det, nil
+}
+
+func (p *podmanEngine) Pull(ctx context.Context, ref string) error {
+	ctx, cancel := p.op(ctx)
+	defer cancel()
+	_, err := images.Pull(ctx, ref, new(images.PullOptions).WithQuiet(true))
+	return p.wrap("pull "+ref, err)
+}
+
+func (p *podmanEngine) NetworkExists(ctx context.Context, name string) (bool, error) {
+	ctx, cancel := p.op(ctx)
+	defer cancel()
+	ok, err := network.Exists(ctx, name, nil)
+	if err != nil {
+		return false, p.wrap("look up network "+name, err)
+	}
+	return ok, nil
+}
+
+func (p *podmanEngine) Create(ctx context.Context, s *createSpec) (string, error) {
+	ctx, cancel := p.op(ctx)
+	defer cancel()
+	sg := specgen.NewSpecGenerator(s.Image, false)
+	sg.Name = s.Name
+	sg.Hostname = s.Hostname
+	sg.Command = s.Command
+	sg.Env = s.Env
+	sg.Labels = s.Labels
+	sg.PublishExposedPorts = s.PublishAll
+	for _, ps := range s.Ports {
+		sg.PortMappings = append(sg.PortMappings, nettypes.PortMapping{
+			HostIP: ps.HostIP, ContainerPort: ps.Port, HostPort: ps.HostPort, Protocol: ps.Proto,
+		})
+	}
+	for _, v := range s.Volumes {
+		var opts []string
+		if v.ReadOnly {
+			opts = append(opts, "ro")
+		}
+		if v.Relabel != "" {
+			opts = append(opts, v.Relabel)
+		}
+		if v.Named() {
+			sg.Volumes = append(sg.Volumes, &specgen.NamedVolume{Name: v.Source, Dest: v.Target, Options: opts})
+			continue
+		}
+		sg.Mounts = append(sg.Mounts, spec.Mount{
+			Type: "bind", Source: v.Source, Destination: v.Target, Options: append([]string{"rbind"}, opts...),
+		})
+	}
+	if len(s.Networks) > 0 {
+		sg.NetNS = specgen.Namespace{NSMode: specgen.Bridge}
+		sg.Networks = map[string]nettypes.PerNetworkOptions{}
+		for _, n := range s.Networks {
+			sg.Networks[n] = nettypes.PerNetworkOptions{}
+		}
+	}
+	resp, err := containers.CreateWithSpec(ctx, sg, nil)
+	if err != nil {
+		switch c := code(err); {
+		case c == http.StatusConflict || strings.Contains(err.Error(), "already in use"):
+			return "", nameTaken(s.Name, "podman "+p.endpoint, err)
+		case c == http.StatusNotFound:
+			return "", p.notFound(fmt.Sprintf("create container %s: image %q or a network", s.Name, s.Image), err)
+		case c == http.StatusBadRequest:
+			return "", providers.UserErrorf("create container %s on podman %s: the engine rejected the settings: %w", s.Name, p.endpoint, err)
+		}
+		return "", p.wrap("create container "+s.Name, err)
+	}
+	return resp.ID, nil
+}
+
+func (p *podmanEngine) Start(ctx context.Context, id string) error {
+	ctx, cancel := p.op(ctx)
+	defer cancel()
+	return p.wrap("start container "+id, containers.Start(ctx, id, nil))
+}
+
+func (p *podmanEngine) Inspect(ctx context.Context, id string) (*containerInfo, error) {
+	ctx, cancel := p.op(ctx)
+	defer cancel()
+	c, err := containers.Inspect(ctx, id, nil)
+	if err != nil {
+		if code(err) == http.StatusNotFound {
+			return nil, p.notFound("container "+id, nil)
+		}
+		return nil, p.wrap("inspect container "+id, err)
+	}
+	ci := &containerInfo{ID: c.ID, Name: c.Name, Image: c.ImageName, Created: c.Created,
+		Ports: map[string][]hostPort{}, Networks: map[string]string{}}
+	if c.State != nil {
+		ci.Status, ci.Running, ci.ExitCode = c.State.Status, c.State.Running, int(c.State.ExitCode)
+	}
+	if c.Config != nil {
+		ci.Hostname, ci.Labels = c.Config.Hostname, c.Config.Labels
+	}
+	if ns := c.NetworkSettings; ns != nil {
+		for port, bs := range ns.Ports {
+			for _, b := range bs {
+				ci.Ports[port] = append(ci.Ports[port], hostPort{IP: b.HostIP, Port: b.HostPort})
+			}
+		}
+		for name, n := range ns.Networks {
+			ip := ""
+			if n != nil {
+				ip = n.IPAddress
+			}
+			ci.Networks[name] = ip
+		}
+	}
+	return ci, nil
+}
+
+func (p *podmanEngine) Remove(ctx context.Context, id string) error {
+	ctx, cancel := p.op(ctx)
+	defer cancel()
+	reports, err := containers.Remove(ctx, id, new(containers.RemoveOptions).WithForce(true).WithVolumes(true).WithTimeout(0))
+	if err != nil {
+		if code(err) == http.StatusNotFound {
+			return p.notFound("container "+id, nil)
+		}
+		return p.wrap("remove container "+id, err)
+	}
+	for _, r := range reports {
+		if r.Err != nil {
+			return p.wrap("remove container "+id, r.Err)
+		}
+	}
+	return nil
+}
+
+func (p *podmanEngine) List(ctx context.Context, labels map[string]string) ([]containerSummary, error) {
+	ctx, cancel := p.op(ctx)
+	defer cancel()
+	var lf []string
+	for k, v := range labels {
+		lf = append(lf, k+"="+v)
+	}
+	list, err := containers.List(ctx, new(containers.ListOptions).WithAll(true).WithFilters(map[string][]string{"label": lf}))
+	if err != nil {
+		return nil, p.wrap("list containers", err)
+	}
+	out := make([]containerSummary, 0, len(list))
+	for _, c := range list {
+		if c.IsInfra {
+			continue
+		}
+		name := ""
+		if len(c.Names) > 0 {
+			name = c.Names[0]
+		}
+		out = append(out, containerSummary{ID: c.ID, Name: name, Labels: c.Labels})
+	}
+	return out, nil
+}
+
+func (p *podmanEngine) Wait(ctx context.Context, id string) (int, error) {
+	code, err := containers.Wait(p.ctx(ctx), id, new(containers.WaitOptions).WithCondition(
+		[]define.ContainerStatus{define.ContainerStateStopped, define.ContainerStateExited}))
+	if err != nil {
+		return -1, p.wrap("wait for container "+id, err)
+	}
+	return int(code), nil
+}
+
+// stream sends a request whose answer is a multiplexed output stream
+// (Docker's 8-byte frame headers) and copies it to stdout and stderr.
+func (p *podmanEngine) stream(ctx context.Context, method, endpoint string, params url.Values, body []byte, id string, stdout, stderr io.Writer) error {
+	conn, err := bindings.GetClient(p.conn)
+	if err != nil {
+		return err
+	}
+	headers := http.Header{}
+	var rd io.Reader
+	if body != nil {
+		rd = bytes.NewReader(body)
+		headers.Set("Content-Type", "application/json")
+	}
+	resp, err := conn.DoRequest(ctx, rd, method, endpoint, params, headers, id)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if !(resp.IsSuccess() || resp.IsInformational()) {
+		return resp.Process(nil)
+	}
+	stop := context.AfterFunc(ctx, func() { resp.Body.Close() })
+	defer stop()
+	buf := make([]byte, 32*1024)
+	for {
+		fd, n, err := containers.DemuxHeader(resp.Body, buf)
+		if err != nil {
+			if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+				return ctx.Err()
+			}
+			if cerr := ctx.Err(); cerr != nil {
+				return cerr
+			}
+			return err
+		}
+		if n > len(buf) {
+			buf = make([]byte, n)
+		}
+		frame, err := containers.DemuxFrame(resp.Body, buf, n)
+		if err != nil {
+			if cerr := ctx.Err(); cerr != nil {
+				return cerr
+			}
+			return err
+		}
+		var w io.Writer
+		switch fd {
+		case 0, 1:
+			w = stdout
+		case 2:
+			w = stderr
+		case 3:
+			return fmt.Errorf("engine reported: %s", frame)
+		}
+		if w != nil {
+			if _, err := w.Write(frame); err != nil {
+				return err
+			}
+		}
+	}
+}
+
+func (p *podmanEngine) Logs(ctx context.Context, id string, stdout, stderr io.Writer) error {
+	if stdout == nil && stderr == nil {
+		return nil
+	}
+	params := url.Values{}
+	params.Set("follow", "true")
+	params.Set("stdout", fmt.Sprint(stdout != nil))
+	params.Set("stderr", fmt.Sprint(stderr != nil))
+	err := p.stream(ctx, http.MethodGet, "/containers/%s/logs", params, nil, id, stdout, stderr)
+	return p.wrap("read the output of container "+id, err)
+}
+
+func (p *podmanEngine) Exec(ctx context.Context, id string, cmd []string, stdout, stderr io.Writer) (int, error) {
+	cctx := p.ctx(ctx)
+	sid, err := containers.ExecCreate(cctx, id, &handlers.ExecCreateConfig{ExecConfig: dockertypes.ExecConfig{
+		AttachStdout: true, AttachStderr: true, Cmd: cmd,
+	}})
+	if err != nil {
+		if code(err) == http.StatusNotFound {
+			return -1, p.notFound("container "+id, err)
+		}
+		return -1, p.wrap("exec in container "+id, err)
+	}
+	body, _ := json.Marshal(map[string]any{"Detach": false, "Tty": false})
+	if err := p.stream(ctx, http.MethodPost, "/exec/%s/start", nil, body, sid, orDiscard(stdout), orDiscard(stderr)); err != nil {
+		return -1, p.wrap("exec in container "+id, err)
+	}
+	for {
+		st, err := containers.ExecInspect(cctx, sid, nil)
+		if err != nil {
+			return -1, p.wrap("exec in container "+id, err)
+		}
+		if !st.Running {
+			return st.ExitCode, nil
+		}
+		select {
+		case <-ctx.Done():
+			return -1, p.wrap("exec in container "+id, ctx.Err())
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+}
+
+func (p *podmanEngine) CopyTo(ctx context.Context, id, dir string, tar io.Reader) error {
+	copyFn, err := containers.CopyFromArchive(p.ctx(ctx), id, dir, tar)
+	if err == nil {
+		err = copyFn()
+	}
+	if code(err) == http.StatusNotFound {
+		return p.notFound(fmt.Sprintf("container %s or its directory %s", id, dir), err)
+	}
+	return p.wrap(fmt.Sprintf("copy into %s:%s", id, dir), err)
+}
+
+func (p *podmanEngine) CopyFrom(ctx context.Context, id, path string, w io.Writer) error {
+	copyFn, err := containers.CopyToArchive(p.ctx(ctx), id, path, w)
+	if err == nil {
+		err = copyFn()
+	}
+	if code(err) == http.StatusNotFound {
+		return p.notFound(fmt.Sprintf("%s in container %s", path, id), err)
+	}
+	return p.wrap(fmt.Sprintf("copy from %s:%s", id, path), err)
+}
+
+// redactedError hides a secret (an ssh password) that a library may have
+// put in its message.
+type redactedError struct {
+	err    error
+	secret string
+}
+
+func (e *redactedError) Error() string { return strings.ReplaceAll(e.err.Error(), e.secret, "xxxxx") }
+func (e *redactedError) Unwrap() error { return e.err }
