@@ -1,0 +1,107 @@
+package main
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/broker-go/broker"
+	"github.com/broker-go/broker/inventory"
+	"github.com/broker-go/broker/providers"
+)
+
+type checkoutOptions struct {
+	broker.CheckoutOptions
+	countSet bool
+}
+
+func checkoutCommand(e *env) *cli.Command {
+	pflags, keys := providerFlags("checkout")
+	cmd := &cli.Command{
+		Name:      "checkout",
+		Usage:     "check hosts out from a provider and record them in the inventory",
+		UsageText: "broker checkout [--nick NICK | --container-host IMAGE | --workflow NAME] [--count N] [--args-file FILE] [--KEY VALUE ...]",
+		Description: "Any --KEY VALUE (or KEY=VALUE) not listed below is passed to the provider as an argument.\n" +
+			"A VALUE naming a readable .json/.yaml file is replaced by the file's content.\n" +
+			"Precedence: command line > --args-file > --nick.",
+		Category:        "Core actions",
+		SkipFlagParsing: true,
+		Flags: append([]cli.Flag{
+			backgroundFlag(),
+			&cli.StringFlag{Name: "nick", Aliases: []string{"n"}, Usage: "use the arguments of this nick from the settings"},
+			&cli.IntFlag{Name: "count", Aliases: []string{"c"}, Usage: "check out `N` hosts at once (concurrently, bounded by thread_limit)"},
+			&cli.StringFlag{Name: "args-file", Usage: "read arguments from a JSON or YAML `FILE`"},
+			&cli.StringFlag{Name: "provider-labels", Aliases: []string{"l"}, Usage: "labels k1=v1,k2=v2 for the provider"},
+		}, pflags...),
+	}
+	cmd.Action = func(c *cli.Context) error {
+		p, err := parseMixed(cmd, c.Args().Slice())
+		if err != nil {
+			return err
+		}
+		if p.help {
+			return cli.ShowCommandHelp(c, cmd.Name)
+		}
+		if p.boolean("background") && !e.background {
+			return e.goBackground(c)
+		}
+		opts := checkoutOptions{countSet: p.isSet("count")}
+		opts.Args = argsFrom(p, keys)
+		opts.Nick = p.str("nick")
+		opts.ArgsFile = p.str("args-file")
+		opts.Count = p.integer("count")
+		if l := p.str("provider-labels"); l != "" {
+			opts.Labels = broker.ParseLabels(l)
+		}
+		return runCheckout(c.Context, e, opts)
+	}
+	return cmd
+}
+
+func runCheckout(ctx context.Context, e *env, opts checkoutOptions) error {
+	if opts.countSet && opts.Count < 1 {
+		return providers.UserErrorf("--count must be at least 1, got %d", opts.Count)
+	}
+	b, err := e.broker()
+	if err != nil {
+		return err
+	}
+	res, err := b.Checkout(ctx, opts.CheckoutOptions)
+	if err != nil {
+		return err
+	}
+	e.emit("provider", res.Provider, "action", res.Action, "arguments", res.Args, "hosts", res.Hosts())
+	return printNewHosts(ctx, e, b, res.Records)
+}
+
+// printNewHosts shows new hosts with their local ids, as broker inventory
+// would.
+func printNewHosts(ctx context.Context, e *env, b *broker.Broker, recs []inventory.Record) error {
+	all, err := b.Inventory(ctx, "")
+	if err != nil {
+		return err
+	}
+	ids := map[uint64]int{}
+	for i, r := range all {
+		ids[r.Key] = i
+	}
+	rows := make([]row, 0, len(recs))
+	for _, r := range recs {
+		id, ok := ids[r.Key]
+		if !ok {
+			id = -1
+		}
+		rows = append(rows, row{id: id, host: r.Host})
+	}
+	printTable(e, b, rows)
+	fmt.Fprintln(e.stderr, pluralHosts(len(recs), "checked out"))
+	return nil
+}
+
+func pluralHosts(n int, what string) string {
+	if n == 1 {
+		return "1 host " + what
+	}
+	return fmt.Sprintf("%d hosts %s", n, what)
+}
