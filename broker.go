@@ -184,3 +184,12 @@ func (b *Broker) limit(p providers.Provider, n int, sequential bool) int {
 	}
 	return l
 }
+
+// provAttrs are the log attributes naming a provider (and its instance,
+// when it has one).
+func provAttrs(p providers.Provider) []any {
+	if p.Instance() == "" {
+		return []any{"provider", p.Name()}
+	}
+	return []any{"provider", p.Name(), "instance", p.Instance()}
+}

@@ -67,7 +67,7 @@ func (b *Broker) Checkin(ctx context.Context, opts CheckinOptions) (*BatchResult
 	}
 	b.batch(ctx, res, recs, opts.Sequential, nil, func(ctx context.Context, p providers.Provider, o *Outcome) {
 		h := o.Record.Host
-		b.log.Info("checking in", "host", h.Label(), "provider", p.Name(), "instance", p.Instance())
+		b.log.Info("checking in", append([]any{"host", h.Label()}, provAttrs(p)...)...)
 		err := p.Checkin(ctx, h)
 		if errors.Is(err, providers.ErrNotFound) {
 			b.log.Warn("host was already gone from its provider; dropping its record", "host", h.Label())

@@ -110,7 +110,7 @@ func (b *Broker) checkout(ctx context.Context, provider, instance, key string, a
 	if l := b.labels(labels); len(l) > 0 {
 		args["provider_labels"] = l
 	}
-	log := b.log.With("provider", provider, "instance", p.Instance())
+	log := b.log.With(provAttrs(p)...)
 	log.Info("checking out", "action", key, "value", args[key], "count", count)
 
 	res := &CheckoutResult{Provider: provider, Instance: p.Instance(), Action: key, Args: args}

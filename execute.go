@@ -55,7 +55,7 @@ func (b *Broker) Execute(ctx context.Context, opts ExecuteOptions) (*ExecuteResu
 	if l := b.labels(opts.Labels); len(l) > 0 {
 		args["provider_labels"] = l
 	}
-	b.log.Info("executing", "provider", ri.Name, "instance", p.Instance(), "action", key, "value", args[key])
+	b.log.Info("executing", append(provAttrs(p), "action", key, "value", args[key])...)
 	out, err := ex.Execute(ctx, args, providers.ExecOptions{Stdout: opts.Stdout, Stderr: opts.Stderr})
 	if err != nil {
 		return nil, &providers.Error{Provider: ri.Name, Instance: p.Instance(), Action: "execute", Err: err}

@@ -58,6 +58,6 @@ func (b *Broker) Sync(ctx context.Context, spec string) (*SyncResult, error) {
 	if err != nil {
 		return nil, err
 	}
-	b.log.Info("synced", "provider", name, "instance", p.Instance(), "added", len(res.Added), "updated", len(res.Updated), "removed", len(res.Removed))
+	b.log.Info("synced", append(provAttrs(p), "added", len(res.Added), "updated", len(res.Updated), "removed", len(res.Removed))...)
 	return &SyncResult{Provider: name, Instance: p.Instance(), SyncResult: res}, nil
 }

@@ -603,6 +603,7 @@ func (p *Provider) record(eng engine, ci *containerInfo, nets []string) inventor
 		"exposed_ports":         exposed,
 		"runtime":               eng.Runtime(),
 		"container_engine":      eng.Endpoint(),
+		"status":                ci.Status,
 	}
 }
 
@@ -733,7 +734,6 @@ func (p *Provider) List(ctx context.Context, arg string) ([]inventory.Host, erro
 		h[inventory.FieldProvider] = Name
 		h[inventory.FieldInstance] = p.instance
 		h[inventory.FieldArgs] = args
-		h["status"] = ci.Status
 		if ci.Labels[labelEphemeral] == "true" {
 			h["ephemeral"] = true
 		}

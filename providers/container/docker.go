@@ -316,11 +316,11 @@ func (d *dockerEngine) Wait(ctx context.Context, id string) (int, error) {
 	}
 }
 
-func (d *dockerEngine) Logs(ctx context.Context, id string, stdout, stderr io.Writer) error {
+func (d *dockerEngine) Logs(ctx context.Context, id string, follow bool, stdout, stderr io.Writer) error {
 	if stdout == nil && stderr == nil {
 		return nil
 	}
-	rc, err := d.cli.ContainerLogs(ctx, id, types.ContainerLogsOptions{ShowStdout: stdout != nil, ShowStderr: stderr != nil, Follow: true})
+	rc, err := d.cli.ContainerLogs(ctx, id, types.ContainerLogsOptions{ShowStdout: stdout != nil, ShowStderr: stderr != nil, Follow: follow})
 	if err != nil {
 		return d.wrap("read the output of container "+id, err)
 	}

@@ -46,9 +46,10 @@ type engine interface {
 	List(ctx context.Context, labels map[string]string) ([]containerSummary, error)
 	// Wait blocks until the container has stopped and returns its exit code.
 	Wait(ctx context.Context, id string) (int, error)
-	// Logs copies the container's output, following it until the
-	// container stops, to stdout and stderr (nil: that stream is not read).
-	Logs(ctx context.Context, id string, stdout, stderr io.Writer) error
+	// Logs copies the container's output to stdout and stderr (nil: that
+	// stream is not read): following it until the container stops when
+	// follow is true, else what it has written so far.
+	Logs(ctx context.Context, id string, follow bool, stdout, stderr io.Writer) error
 	// Exec runs cmd in a running container and returns its exit code.
 	Exec(ctx context.Context, id string, cmd []string, stdout, stderr io.Writer) (int, error)
 	// CopyTo unpacks a tar stream into dir in the container.

@@ -10,8 +10,9 @@ import (
 	"github.com/broker-go/broker/providers"
 )
 
-// outputTail bounds the wait for the rest of a stopped container's output.
-const outputTail = 30 * time.Second
+// outputTail bounds the wait for the end of a stopped container's followed
+// output before it is read again without following.
+const outputTail = 2 * time.Second
 
 // Execute runs a throwaway container from args["container_app"] with
 // args["command"], streams its output to opts.Stdout and opts.Stderr as it
@@ -51,20 +52,16 @@ func (p *Provider) Execute(ctx context.Context, args providers.Args, opts provid
 		}
 	}()
 
+	// The output is streamed (and counted) while the container runs.
+	out := &countingWriter{w: opts.Stdout}
+	errOut := &countingWriter{w: opts.Stderr}
 	var stdout bytes.Buffer
-	outW := io.Writer(&stdout)
-	if opts.Stdout != nil {
-		outW = io.MultiWriter(&stdout, opts.Stdout)
-	}
-	// One goroutine demultiplexes both streams, so writes never overlap.
-	var errW io.Writer
-	if opts.Stderr != nil {
-		errW = opts.Stderr
-	}
+	outW := io.MultiWriter(&stdout, out)
 	lctx, stopLogs := context.WithCancel(ctx)
 	defer stopLogs()
 	logsDone := make(chan error, 1)
-	go func() { logsDone <- eng.Logs(lctx, id, outW, errW) }()
+	// One goroutine demultiplexes both streams, so writes never overlap.
+	go func() { logsDone <- eng.Logs(lctx, id, true, outW, errOut) }()
 
 	code, err := eng.Wait(ctx, id)
 	if err != nil {
@@ -75,8 +72,10 @@ func (p *Provider) Execute(ctx context.Context, args providers.Args, opts provid
 		}
 		return res, fmt.Errorf("execute %s in container %s (removed): %w", image, cs.Name, err)
 	}
-	// The output stream ends when the container has stopped; wait for its
-	// tail, within reason.
+	// The followed stream normally ends as the container stops. Podman 4.3
+	// sometimes keeps a follow open after a quick exit: then the output is
+	// read again, whole, from the stopped container, and what was not yet
+	// streamed is written out.
 	tail := time.NewTimer(outputTail)
 	defer tail.Stop()
 	select {
@@ -84,11 +83,50 @@ func (p *Provider) Execute(ctx context.Context, args providers.Args, opts provid
 	case <-tail.C:
 		stopLogs()
 		<-logsDone
-		err = fmt.Errorf("the output did not end %v after the container stopped", outputTail)
+		err = p.rereadOutput(ctx, eng, id, &stdout, out, errOut)
 	}
 	if err != nil {
 		return res, fmt.Errorf("execute %s in container %s (exit status %d): read its output: %w", image, cs.Name, code, err)
 	}
 	p.log.Debug("execute done", "name", cs.Name, "exit", code)
 	return providers.ExecResult{Output: stdout.String(), ExitCode: code}, nil
+}
+
+// rereadOutput reads a stopped container's whole output without following,
+// makes it the collected stdout, and streams what out and errOut have not
+// yet written.
+func (p *Provider) rereadOutput(ctx context.Context, eng engine, id string, stdout *bytes.Buffer, out, errOut *countingWriter) error {
+	rctx, cancel := context.WithTimeout(ctx, removeTimeout)
+	defer cancel()
+	var o, e bytes.Buffer
+	if err := eng.Logs(rctx, id, false, &o, &e); err != nil {
+		return err
+	}
+	p.log.Debug("output read again after a followed stream did not end", "id", shortID(id))
+	stdout.Reset()
+	stdout.Write(o.Bytes())
+	out.writeFrom(o.Bytes())
+	errOut.writeFrom(e.Bytes())
+	return nil
+}
+
+// countingWriter writes to w (if any) and counts what it wrote.
+type countingWriter struct {
+	w io.Writer
+	n int
+}
+
+func (c *countingWriter) Write(b []byte) (int, error) {
+	c.n += len(b)
+	if c.w == nil {
+		return len(b), nil
+	}
+	return c.w.Write(b)
+}
+
+// writeFrom writes the part of all beyond what was already written.
+func (c *countingWriter) writeFrom(all []byte) {
+	if c.n < len(all) {
+		c.Write(all[c.n:])
+	}
 }

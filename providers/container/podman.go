@@ -381,12 +381,12 @@ func (p *podmanEngine) stream(ctx context.Context, method, endpoint string, para
 	}
 }
 
-func (p *podmanEngine) Logs(ctx context.Context, id string, stdout, stderr io.Writer) error {
+func (p *podmanEngine) Logs(ctx context.Context, id string, follow bool, stdout, stderr io.Writer) error {
 	if stdout == nil && stderr == nil {
 		return nil
 	}
 	params := url.Values{}
-	params.Set("follow", "true")
+	params.Set("follow", fmt.Sprint(follow))
 	params.Set("stdout", fmt.Sprint(stdout != nil))
 	params.Set("stderr", fmt.Sprint(stderr != nil))
 	err := p.stream(ctx, http.MethodGet, "/containers/%s/logs", params, nil, id, stdout, stderr)
