@@ -115,3 +115,30 @@ func writeFile(t *testing.T, dir, name, content string) {
 		t.Fatal(err)
 	}
 }
+
+func FuzzParseSyncSpec(f *testing.F) {
+	for _, s := range []string{"Container", "Container:me", "A::b", "A:x::y", "::", ":"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		p, _, inst, err := ParseSyncSpec(s)
+		if err != nil {
+			return
+		}
+		if p == "" {
+			t.Fatalf("ParseSyncSpec(%q): empty provider without an error", s)
+		}
+		if len(inst) > 0 && (inst == "" || containsColon(inst)) {
+			t.Fatalf("ParseSyncSpec(%q): bad instance %q", s, inst)
+		}
+	})
+}
+
+func containsColon(s string) bool {
+	for _, c := range s {
+		if c == ':' {
+			return true
+		}
+	}
+	return false
+}
