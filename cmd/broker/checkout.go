@@ -27,35 +27,17 @@ func checkoutCommand(e *env) *cli.Command {
 			"Precedence: command line > --args-file > --nick.",
 		Category:        "Core actions",
 		SkipFlagParsing: true,
-		Flags: append([]cli.Flag{
+		Flags: append(append([]cli.Flag{
 			backgroundFlag(),
-			&cli.StringFlag{Name: "nick", Aliases: []string{"n"}, Usage: "use the arguments of this nick from the settings"},
 			&cli.IntFlag{Name: "count", Aliases: []string{"c"}, Usage: "check out `N` hosts at once (concurrently, bounded by thread_limit)"},
-			&cli.StringFlag{Name: "args-file", Usage: "read arguments from a JSON or YAML `FILE`"},
-			&cli.StringFlag{Name: "provider-labels", Aliases: []string{"l"}, Usage: "labels k1=v1,k2=v2 for the provider"},
-		}, pflags...),
+		}, argsFlags()...), pflags...),
 	}
-	cmd.Action = func(c *cli.Context) error {
-		p, err := parseMixed(cmd, c.Args().Slice())
-		if err != nil {
-			return err
-		}
-		if p.help {
-			return cli.ShowCommandHelp(c, cmd.Name)
-		}
-		if p.boolean("background") && !e.background {
-			return e.goBackground(c)
-		}
+	cmd.Action = passThroughAction(e, cmd, func(c *cli.Context, p *parsed) error {
 		opts := checkoutOptions{countSet: p.isSet("count")}
-		opts.Args = argsFrom(p, keys)
-		opts.Nick = p.str("nick")
-		opts.ArgsFile = p.str("args-file")
+		opts.ArgsRequest, opts.Labels = argsRequest(p, keys)
 		opts.Count = p.integer("count")
-		if l := p.str("provider-labels"); l != "" {
-			opts.Labels = broker.ParseLabels(l)
-		}
 		return runCheckout(c.Context, e, opts)
-	}
+	})
 	return cmd
 }
 

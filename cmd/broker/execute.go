@@ -23,26 +23,13 @@ func executeCommand(e *env) *cli.Command {
 			"status when it reports one (a container's exit code).",
 		Category:        "Extras",
 		SkipFlagParsing: true,
-		Flags: append([]cli.Flag{
+		Flags: append(append([]cli.Flag{
 			backgroundFlag(),
-			&cli.StringFlag{Name: "nick", Aliases: []string{"n"}, Usage: "use the arguments of this nick"},
-			&cli.StringFlag{Name: "args-file", Usage: "read arguments from a JSON or YAML `FILE`"},
 			&cli.StringFlag{Name: "output-format", Aliases: []string{"o"}, Value: "log", Usage: "log (stream as it runs), raw (print when done), yaml or json"},
 			&cli.StringFlag{Name: "artifacts", Usage: "merge or last: return job artifacts instead of the job [AnsibleTower]"},
-			&cli.StringFlag{Name: "provider-labels", Aliases: []string{"l"}, Usage: "labels k1=v1,k2=v2 for the provider"},
-		}, pflags...),
+		}, argsFlags()...), pflags...),
 	}
-	cmd.Action = func(c *cli.Context) error {
-		p, err := parseMixed(cmd, c.Args().Slice())
-		if err != nil {
-			return err
-		}
-		if p.help {
-			return cli.ShowCommandHelp(c, cmd.Name)
-		}
-		if p.boolean("background") && !e.background {
-			return e.goBackground(c)
-		}
+	cmd.Action = passThroughAction(e, cmd, func(c *cli.Context, p *parsed) error {
 		format := p.str("output-format")
 		switch format {
 		case "log", "raw", "yaml", "json":
@@ -50,20 +37,15 @@ func executeCommand(e *env) *cli.Command {
 			return &usageError{msg: fmt.Sprintf("-o %q: want log, raw, yaml or json", format)}
 		}
 		opts := broker.ExecuteOptions{}
-		opts.Args = argsFrom(p, keys)
+		opts.ArgsRequest, opts.Labels = argsRequest(p, keys)
 		if a := p.str("artifacts"); a != "" {
 			if a != "merge" && a != "last" {
 				return &usageError{msg: fmt.Sprintf("--artifacts %q: want merge or last", a)}
 			}
 			opts.Args["artifacts"] = a
 		}
-		opts.Nick = p.str("nick")
-		opts.ArgsFile = p.str("args-file")
-		if l := p.str("provider-labels"); l != "" {
-			opts.Labels = broker.ParseLabels(l)
-		}
 		return runExecute(c.Context, e, opts, format)
-	}
+	})
 	return cmd
 }
 

@@ -130,3 +130,42 @@ func parseMixed(cmd *cli.Command, tokens []string) (*parsed, error) {
 	}
 	return &parsed{fs: fs, flags: cmd.Flags, extra: extra}, nil
 }
+
+// passThroughAction is the Action of a command that takes pass-through
+// provider arguments: it splits the tokens, answers --help and -b, then
+// calls run.
+func passThroughAction(e *env, cmd *cli.Command, run func(*cli.Context, *parsed) error) cli.ActionFunc {
+	return func(c *cli.Context) error {
+		p, err := parseMixed(cmd, c.Args().Slice())
+		if err != nil {
+			return err
+		}
+		if p.help {
+			return cli.ShowCommandHelp(c, cmd.Name)
+		}
+		if p.boolean("background") && !e.background {
+			return e.goBackground(c)
+		}
+		return run(c, p)
+	}
+}
+
+// argsFlags are the flags that build broker arguments besides the
+// provider's own: a nick, an args file and provider labels.
+func argsFlags() []cli.Flag {
+	return []cli.Flag{
+		&cli.StringFlag{Name: "nick", Aliases: []string{"n"}, Usage: "use the arguments of this nick from the settings"},
+		&cli.StringFlag{Name: "args-file", Usage: "read arguments from a JSON or YAML `FILE`"},
+		&cli.StringFlag{Name: "provider-labels", Aliases: []string{"l"}, Usage: "labels k1=v1,k2=v2 for the provider"},
+	}
+}
+
+// argsRequest collects what argsFlags and the provider flags gave.
+func argsRequest(p *parsed, keys map[string]string) (broker.ArgsRequest, map[string]string) {
+	req := broker.ArgsRequest{Args: argsFrom(p, keys), Nick: p.str("nick"), ArgsFile: p.str("args-file")}
+	var labels map[string]string
+	if l := p.str("provider-labels"); l != "" {
+		labels = broker.ParseLabels(l)
+	}
+	return req, labels
+}
