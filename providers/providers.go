@@ -15,6 +15,7 @@ import (
 	"io"
 	"log/slog"
 
+	"github.com/broker-go/broker/hosts"
 	"github.com/broker-go/broker/inventory"
 )
 
@@ -103,4 +104,11 @@ type InfoResult struct {
 // run at once; the caller uses min(thread_limit, Connections()).
 type Limiter interface {
 	Connections() int
+}
+
+// Sessioner is implemented by providers that reach their hosts without SSH
+// (containers, through the engine's exec and copy APIs). The session must
+// fail with an error matching hosts.ErrGone when the host no longer exists.
+type Sessioner interface {
+	Session(ctx context.Context, host inventory.Host) (hosts.Session, error)
 }
