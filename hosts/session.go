@@ -52,11 +52,11 @@ type Session interface {
 // Errors callers branch on (errors.Is); the *Error wrapping them names the
 // host and the operation.
 var (
-	ErrAuth     = errors.New("authentication failed")    // wrong key or password
-	ErrHostKey  = errors.New("host key mismatch")        // known_hosts disagrees
-	ErrConnect  = errors.New("cannot connect")           // refused, unreachable, timed out
+	ErrAuth     = errors.New("authentication failed")     // wrong key or password
+	ErrHostKey  = errors.New("host key mismatch")         // known_hosts disagrees
+	ErrConnect  = errors.New("cannot connect")            // refused, unreachable, timed out
 	ErrNotFound = errors.New("no such file or directory") // remote or local path missing
-	ErrGone     = errors.New("host is gone")             // container removed from its engine
+	ErrGone     = errors.New("host is gone")              // container removed from its engine
 )
 
 // Error is a failure on one host.
