@@ -252,7 +252,7 @@ func (d *dockerEngine) Inspect(ctx context.Context, id string) (*containerInfo, 
 		ci.Status, ci.Running, ci.ExitCode = c.State.Status, c.State.Running, c.State.ExitCode
 	}
 	if c.Config != nil {
-		ci.Image, ci.Hostname, ci.Labels = c.Config.Image, c.Config.Hostname, c.Config.Labels
+		ci.Image, ci.Hostname, ci.Labels, ci.WorkDir = c.Config.Image, c.Config.Hostname, c.Config.Labels, c.Config.WorkingDir
 	}
 	if ns := c.NetworkSettings; ns != nil {
 		for port, bs := range ns.Ports {
@@ -329,8 +329,8 @@ func (d *dockerEngine) Logs(ctx context.Context, id string, follow bool, stdout,
 	return d.wrap("read the output of container "+id, err)
 }
 
-func (d *dockerEngine) Exec(ctx context.Context, id string, cmd []string, stdout, stderr io.Writer) (int, error) {
-	ex, err := d.cli.ContainerExecCreate(ctx, id, types.ExecConfig{AttachStdout: true, AttachStderr: true, Cmd: cmd})
+func (d *dockerEngine) Exec(ctx context.Context, id string, cmd []string, stdin io.Reader, stdout, stderr io.Writer) (int, error) {
+	ex, err := d.cli.ContainerExecCreate(ctx, id, types.ExecConfig{AttachStdin: stdin != nil, AttachStdout: true, AttachStderr: true, Cmd: cmd})
 	if err != nil {
 		if errdefs.IsNotFound(err) {
 			return -1, &notFoundError{What: fmt.Sprintf("container %s on docker %s", id, d.endpoint), Err: err}
@@ -342,9 +342,14 @@ func (d *dockerEngine) Exec(ctx context.Context, id string, cmd []string, stdout
 		return -1, d.wrap("exec in container "+id, err)
 	}
 	stop := context.AfterFunc(ctx, hj.Close) // the hijacked stream ignores ctx
+	var fed <-chan struct{}
+	if stdin != nil {
+		fed = feedStdin(stdin, hj.Conn, hj.CloseWrite)
+	}
 	_, err = stdcopy.StdCopy(orDiscard(stdout), orDiscard(stderr), hj.Reader)
 	stop()
 	hj.Close()
+	awaitStdin(ctx, fed, stdin)
 	if cerr := ctx.Err(); cerr != nil {
 		return -1, d.wrap("exec in container "+id, cerr)
 	}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"os"
 	"strings"
 	"syscall"
 	"time"
@@ -50,8 +51,10 @@ type engine interface {
 	// stream is not read): following it until the container stops when
 	// follow is true, else what it has written so far.
 	Logs(ctx context.Context, id string, follow bool, stdout, stderr io.Writer) error
-	// Exec runs cmd in a running container and returns its exit code.
-	Exec(ctx context.Context, id string, cmd []string, stdout, stderr io.Writer) (int, error)
+	// Exec runs cmd in a running container and returns its exit code. A
+	// non-nil stdin is copied to the command's standard input, which is
+	// closed when stdin ends (nil: the command reads nothing).
+	Exec(ctx context.Context, id string, cmd []string, stdin io.Reader, stdout, stderr io.Writer) (int, error)
 	// CopyTo unpacks a tar stream into dir in the container.
 	CopyTo(ctx context.Context, id, dir string, tar io.Reader) error
 	// CopyFrom writes a tar stream of path in the container to w.
@@ -80,6 +83,7 @@ type containerInfo struct {
 	Name     string
 	Image    string // the image name it was created from
 	Hostname string
+	WorkDir  string // the working directory of its commands ("" = /)
 	Status   string // running, exited, created, ...
 	Running  bool
 	ExitCode int
@@ -90,6 +94,37 @@ type containerInfo struct {
 }
 
 type hostPort struct{ IP, Port string }
+
+// feedStdin copies r to w in a goroutine and then closes w for writing, so
+// that the command sees the end of its input. The channel is closed when the
+// copy is over.
+func feedStdin(r io.Reader, w io.Writer, closeWrite func() error) <-chan struct{} {
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		io.Copy(w, r) // a failed write means the command no longer reads
+		closeWrite()
+	}()
+	return done
+}
+
+// awaitStdin waits for a feedStdin copy to end once the command is over and
+// its connection closed (the copy then stops at its next write), so that
+// the caller may use r again when Exec returns. Like os/exec, it does not
+// wait for an *os.File (a terminal or a pipe may never answer), nor past
+// ctx.
+func awaitStdin(ctx context.Context, done <-chan struct{}, r io.Reader) {
+	if done == nil {
+		return
+	}
+	if _, ok := r.(*os.File); ok {
+		return
+	}
+	select {
+	case <-done:
+	case <-ctx.Done():
+	}
+}
 
 // containerSummary is a container in a listing.
 type containerSummary struct {

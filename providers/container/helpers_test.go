@@ -97,7 +97,7 @@ func checkout(t testing.TB, p *Provider, args providers.Args) inventory.Host {
 func execIn(t testing.TB, p *Provider, id string, cmd ...string) (string, string, int) {
 	t.Helper()
 	var out, errb bytes.Buffer
-	code, err := mustEngine(t, p).Exec(t.Context(), id, cmd, &out, &errb)
+	code, err := mustEngine(t, p).Exec(t.Context(), id, cmd, nil, &out, &errb)
 	if err != nil {
 		t.Fatalf("exec %v in %s: %v", cmd, shortID(id), err)
 	}

@@ -1,6 +1,7 @@
 package container
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -21,6 +22,7 @@ import (
 	"github.com/containers/podman/v4/pkg/bindings/network"
 	"github.com/containers/podman/v4/pkg/errorhandling"
 	"github.com/containers/podman/v4/pkg/specgen"
+	"github.com/containers/podman/v4/version"
 	dockertypes "github.com/docker/docker/api/types"
 	spec "github.com/opencontainers/runtime-spec/specs-go"
 
@@ -116,6 +118,13 @@ func code(err error) int {
 		return em.ResponseCode
 	}
 	return 0
+}
+
+// noSuchContainer reports a libpod error whose cause is a missing
+// container, which a container being removed gives with status 500.
+func noSuchContainer(err error) bool {
+	var em *errorhandling.ErrorModel
+	return errors.As(err, &em) && em.Because == define.ErrNoSuchCtr.Error()
 }
 
 func (p *podmanEngine) notFound(what string, err error) error {
@@ -237,7 +246,7 @@ func (p *podmanEngine) Inspect(ctx context.Context, id string) (*containerInfo, 
 	defer cancel()
 	c, err := containers.Inspect(ctx, id, nil)
 	if err != nil {
-		if code(err) == http.StatusNotFound {
+		if code(err) == http.StatusNotFound || noSuchContainer(err) {
 			return nil, p.notFound("container "+id, nil)
 		}
 		return nil, p.wrap("inspect container "+id, err)
@@ -248,7 +257,7 @@ func (p *podmanEngine) Inspect(ctx context.Context, id string) (*containerInfo, 
 		ci.Status, ci.Running, ci.ExitCode = c.State.Status, c.State.Running, int(c.State.ExitCode)
 	}
 	if c.Config != nil {
-		ci.Hostname, ci.Labels = c.Config.Hostname, c.Config.Labels
+		ci.Hostname, ci.Labels, ci.WorkDir = c.Config.Hostname, c.Config.Labels, c.Config.WorkingDir
 	}
 	if ns := c.NetworkSettings; ns != nil {
 		for port, bs := range ns.Ports {
@@ -342,9 +351,15 @@ func (p *podmanEngine) stream(ctx context.Context, method, endpoint string, para
 	}
 	stop := context.AfterFunc(ctx, func() { resp.Body.Close() })
 	defer stop()
+	return demux(ctx, resp.Body, stdout, stderr)
+}
+
+// demux copies a multiplexed output stream (Docker's 8-byte frame headers)
+// from r to stdout and stderr (nil: dropped) until it ends.
+func demux(ctx context.Context, r io.Reader, stdout, stderr io.Writer) error {
 	buf := make([]byte, 32*1024)
 	for {
-		fd, n, err := containers.DemuxHeader(resp.Body, buf)
+		fd, n, err := containers.DemuxHeader(r, buf)
 		if err != nil {
 			if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
 				return ctx.Err()
@@ -357,7 +372,7 @@ func (p *podmanEngine) stream(ctx context.Context, method, endpoint string, para
 		if n > len(buf) {
 			buf = make([]byte, n)
 		}
-		frame, err := containers.DemuxFrame(resp.Body, buf, n)
+		frame, err := containers.DemuxFrame(r, buf, n)
 		if err != nil {
 			if cerr := ctx.Err(); cerr != nil {
 				return cerr
@@ -393,10 +408,10 @@ func (p *podmanEngine) Logs(ctx context.Context, id string, follow bool, stdout,
 	return p.wrap("read the output of container "+id, err)
 }
 
-func (p *podmanEngine) Exec(ctx context.Context, id string, cmd []string, stdout, stderr io.Writer) (int, error) {
+func (p *podmanEngine) Exec(ctx context.Context, id string, cmd []string, stdin io.Reader, stdout, stderr io.Writer) (int, error) {
 	cctx := p.ctx(ctx)
 	sid, err := containers.ExecCreate(cctx, id, &handlers.ExecCreateConfig{ExecConfig: dockertypes.ExecConfig{
-		AttachStdout: true, AttachStderr: true, Cmd: cmd,
+		AttachStdin: stdin != nil, AttachStdout: true, AttachStderr: true, Cmd: cmd,
 	}})
 	if err != nil {
 		if code(err) == http.StatusNotFound {
@@ -405,7 +420,12 @@ func (p *podmanEngine) Exec(ctx context.Context, id string, cmd []string, stdout
 		return -1, p.wrap("exec in container "+id, err)
 	}
 	body, _ := json.Marshal(map[string]any{"Detach": false, "Tty": false})
-	if err := p.stream(ctx, http.MethodPost, "/exec/%s/start", nil, body, sid, orDiscard(stdout), orDiscard(stderr)); err != nil {
+	if stdin != nil {
+		err = p.execWithStdin(ctx, sid, body, stdin, orDiscard(stdout), orDiscard(stderr))
+	} else {
+		err = p.stream(ctx, http.MethodPost, "/exec/%s/start", nil, body, sid, orDiscard(stdout), orDiscard(stderr))
+	}
+	if err != nil {
 		return -1, p.wrap("exec in container "+id, err)
 	}
 	for {
@@ -423,6 +443,116 @@ func (p *podmanEngine) Exec(ctx context.Context, id string, cmd []string, stdout
 		}
 	}
 }
+
+// execWithStdin starts exec session sid on a connection of its own, upgraded
+// to a raw stream (as the bindings' ExecStartAndAttach does, but without
+// replacing the shared client's transport): the service then copies what
+// is written to the connection to the command's standard input, and closes
+// that input when the connection is closed for writing. Note that Podman
+// watches the input for its detach keys (ctrl-p ctrl-q by default): input
+// holding that byte pair detaches, which ends the command's output early.
+func (p *podmanEngine) execWithStdin(ctx context.Context, sid string, body []byte, stdin io.Reader, stdout, stderr io.Writer) error {
+	conn, err := bindings.GetClient(p.conn)
+	if err != nil {
+		return err
+	}
+	c, err := conn.GetDialer(ctx)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	stop := context.AfterFunc(ctx, func() { c.Close() })
+	defer stop()
+	cw, ok := c.(interface{ CloseWrite() error })
+	if !ok {
+		return fmt.Errorf("standard input needs a connection that can be closed for writing; this one (%T) cannot", c)
+	}
+	v := version.APIVersion[version.Libpod][version.CurrentAPI]
+	req, err := http.NewRequest(http.MethodPost,
+		fmt.Sprintf("http://d/v%d.%d.%d/libpod/exec/%s/start", v.Major, v.Minor, v.Patch, url.PathEscape(sid)),
+		bytes.NewReader(body))
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Connection", "Upgrade")
+	req.Header.Set("Upgrade", "tcp")
+	fail := func(err error) error {
+		if cerr := ctx.Err(); cerr != nil {
+			return cerr
+		}
+		return err
+	}
+	if err := req.Write(c); err != nil {
+		return fail(err)
+	}
+	br := bufio.NewReader(c)
+	resp, err := http.ReadResponse(br, req)
+	if err != nil {
+		return fail(err)
+	}
+	if resp.StatusCode != http.StatusSwitchingProtocols && resp.StatusCode != http.StatusOK {
+		defer resp.Body.Close()
+		return (&bindings.APIResponse{Response: resp, Request: req}).Process(nil)
+	}
+	fed := feedStdin(stdin, c, cw.CloseWrite)
+	f := &inputErrorFilter{stdout: stdout, stderr: stderr}
+	err = demux(ctx, br, writerFunc(f.writeOut), writerFunc(f.writeErr))
+	c.Close()
+	awaitStdin(ctx, fed, stdin)
+	if err != nil && ctx.Err() == nil && f.held != nil {
+		// The service's report that the command's input could not be
+		// written, as it exited without reading all of it: not the
+		// command's output, and not a failure (its status follows).
+		return nil
+	}
+	if ferr := f.flush(); err == nil {
+		err = ferr
+	}
+	return err
+}
+
+// inputErrorFilter holds back a standard error frame that looks like the
+// Podman service's own report of a failed copy of the command's input
+// ("Error: write unixpacket ...attach: ..."), sent before it drops the
+// connection, until another frame follows or the stream ends cleanly.
+// Frames come from one goroutine (demux).
+type inputErrorFilter struct {
+	stdout, stderr io.Writer
+	held           []byte
+}
+
+func (f *inputErrorFilter) flush() error {
+	if f.held == nil {
+		return nil
+	}
+	b := f.held
+	f.held = nil
+	_, err := f.stderr.Write(b)
+	return err
+}
+
+func (f *inputErrorFilter) writeOut(b []byte) (int, error) {
+	if err := f.flush(); err != nil {
+		return 0, err
+	}
+	return f.stdout.Write(b)
+}
+
+func (f *inputErrorFilter) writeErr(b []byte) (int, error) {
+	if err := f.flush(); err != nil {
+		return 0, err
+	}
+	if bytes.HasPrefix(b, []byte("Error: ")) && bytes.Contains(b, []byte("attach: ")) && bytes.HasSuffix(b, []byte("\n")) {
+		f.held = bytes.Clone(b)
+		return len(b), nil
+	}
+	return f.stderr.Write(b)
+}
+
+type writerFunc func([]byte) (int, error)
+
+func (w writerFunc) Write(b []byte) (int, error) { return w(b) }
 
 func (p *podmanEngine) CopyTo(ctx context.Context, id, dir string, tar io.Reader) error {
 	copyFn, err := containers.CopyFromArchive(p.ctx(ctx), id, dir, tar)
