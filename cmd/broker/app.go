@@ -70,6 +70,8 @@ func newApp(e *env) *cli.App {
 			checkoutCommand(e),
 			checkinCommand(e),
 			inventoryCommand(e),
+			execCommand(e),
+			copyCommand(e),
 			duplicateCommand(e),
 			extendCommand(e),
 			executeCommand(e),

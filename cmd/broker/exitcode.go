@@ -5,6 +5,7 @@ import (
 	"errors"
 
 	"github.com/broker-go/broker"
+	"github.com/broker-go/broker/hosts"
 	"github.com/broker-go/broker/inventory"
 	"github.com/broker-go/broker/providers"
 	"github.com/broker-go/broker/settings"
@@ -29,6 +30,12 @@ type usageError struct{ msg string }
 
 func (e *usageError) Error() string { return e.msg }
 
+// hostError: a command or a copy failed on hosts (exit 10, as upstream's
+// HostError).
+type hostError struct{ msg string }
+
+func (e *hostError) Error() string { return e.msg }
+
 // statusError carries the exit status of something broker ran for the user
 // (broker execute exits with its container's status).
 type statusError struct{ code int }
@@ -50,6 +57,8 @@ func exitCode(err error) int {
 		ae  *providers.AuthError
 		use *providers.UserError
 		pe  *providers.Error
+		he  *hostError
+		hse *hosts.Error
 	)
 	switch {
 	case errors.As(err, &st):
@@ -60,6 +69,11 @@ func exitCode(err error) int {
 		return exitInterrupted
 	case errors.As(err, &ue):
 		return exitUsage
+	case errors.As(err, &he), errors.As(err, &hse):
+		if errors.Is(err, hosts.ErrAuth) {
+			return exitAuth
+		}
+		return exitHost
 	case errors.As(err, &ae):
 		return exitAuth
 	case errors.As(err, &ve):

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"os"
 
@@ -18,6 +19,7 @@ type inventoryOptions struct {
 	filter        string
 	sync          string
 	importFile    string
+	ansible       bool
 }
 
 func inventoryCommand(e *env) *cli.Command {
@@ -31,6 +33,7 @@ func inventoryCommand(e *env) *cli.Command {
 			&cli.StringFlag{Name: "filter", Usage: "only hosts matching `FILTER` (e.g. '@inv.hostname == \"x\"' or legacy 'name<rhel')"},
 			&cli.StringFlag{Name: "sync", Usage: "first sync the inventory with `PROVIDER[:arg][::instance]`"},
 			&cli.StringFlag{Name: "import", Usage: "take over an upstream broker inventory.yaml `FILE` (adds its hosts)"},
+			&cli.BoolFlag{Name: "ansible", Usage: "print an Ansible dynamic inventory (JSON, with _meta.hostvars) for ansible-playbook -i"},
 		},
 		Action: func(c *cli.Context) error {
 			if c.NArg() > 0 {
@@ -38,7 +41,7 @@ func inventoryCommand(e *env) *cli.Command {
 			}
 			return runInventory(c.Context, e, inventoryOptions{
 				details: c.Bool("details"), list: c.Bool("list"), filter: c.String("filter"),
-				sync: c.String("sync"), importFile: c.String("import"),
+				sync: c.String("sync"), importFile: c.String("import"), ansible: c.Bool("ansible"),
 			})
 		},
 	}
@@ -62,6 +65,15 @@ func runInventory(ctx context.Context, e *env, opts inventoryOptions) error {
 		printSync(e, res)
 		e.emit("sync", map[string]any{"provider": res.Provider, "instance": res.Instance,
 			"added": res.Added, "updated": res.Updated, "removed": res.Removed})
+	}
+	if opts.ansible {
+		inv, err := b.AnsibleInventory(ctx, opts.filter)
+		if err != nil {
+			return err
+		}
+		enc := json.NewEncoder(e.stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(inv)
 	}
 	recs, err := b.Inventory(ctx, opts.filter)
 	if err != nil {

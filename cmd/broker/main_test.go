@@ -27,6 +27,9 @@ var update = os.Getenv("BROKER_UPDATE_SCRIPTS") == "1"
 func commonSetup(env *testscript.Env) error {
 	env.Setenv("BROKER_DIRECTORY", filepath.Join(env.WorkDir, ".broker"))
 	env.Setenv("HOME", filepath.Join(env.WorkDir, "home"))
+	if err := os.MkdirAll(filepath.Join(env.WorkDir, "home"), 0o755); err != nil {
+		return err
+	}
 	env.Setenv("NO_COLOR", "1")
 	env.Setenv("BROKER_NON_INTERACTIVE", "1")
 	// a user name unique to this script: container names and the

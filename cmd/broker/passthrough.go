@@ -20,10 +20,11 @@ import (
 
 // parsed is the result of parseMixed.
 type parsed struct {
-	fs    *flag.FlagSet
-	flags []cli.Flag
-	extra broker.Args
-	help  bool
+	fs         *flag.FlagSet
+	flags      []cli.Flag
+	extra      broker.Args
+	positional []string // bare words (not KEY=VALUE), for commands that take them
+	help       bool
 }
 
 // lookup returns the flag.Flag that holds the value of the cli.Flag named
@@ -124,11 +125,32 @@ func parseMixed(cmd *cli.Command, tokens []string) (*parsed, error) {
 	if fs.NArg() > 0 {
 		rest = append(fs.Args(), rest...)
 	}
-	extra, err := broker.ParseArgs(rest)
+	var positional, pass []string
+	for i := 0; i < len(rest); i++ {
+		t := rest[i]
+		switch {
+		case strings.HasPrefix(t, "--") && !strings.Contains(t, "="):
+			pass = append(pass, t)
+			if i+1 < len(rest) {
+				pass = append(pass, rest[i+1])
+				i++
+			}
+		case strings.HasPrefix(t, "-") || strings.Contains(t, "="):
+			pass = append(pass, t)
+		default:
+			positional = append(positional, t)
+		}
+	}
+	if len(positional) > 0 && !cmd.Args {
+		// a command without positional arguments: let ParseArgs name the word
+		pass = rest
+		positional = nil
+	}
+	extra, err := broker.ParseArgs(pass)
 	if err != nil {
 		return nil, err
 	}
-	return &parsed{fs: fs, flags: cmd.Flags, extra: extra}, nil
+	return &parsed{fs: fs, flags: cmd.Flags, extra: extra, positional: positional}, nil
 }
 
 // passThroughAction is the Action of a command that takes pass-through
