@@ -32,6 +32,9 @@ func execCommand(e *env) *cli.Command {
 	cmd.Action = func(c *cli.Context) error {
 		left, command, err := splitCommand(c.Args().Slice())
 		if err != nil {
+			if p, perr := parseMixed(cmd, c.Args().Slice()); perr == nil && p.help {
+				return showHelp(c, cmd)
+			}
 			return err
 		}
 		p, err := parseMixed(cmd, left)
@@ -39,7 +42,7 @@ func execCommand(e *env) *cli.Command {
 			return err
 		}
 		if p.help {
-			return cli.ShowCommandHelp(c, cmd.Name)
+			return showHelp(c, cmd)
 		}
 		for k, v := range p.extra {
 			return &usageError{msg: fmt.Sprintf("unknown option --%s %v for exec (see broker exec --help)", k, v)}

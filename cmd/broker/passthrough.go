@@ -163,7 +163,7 @@ func passThroughAction(e *env, cmd *cli.Command, run func(*cli.Context, *parsed)
 			return err
 		}
 		if p.help {
-			return cli.ShowCommandHelp(c, cmd.Name)
+			return showHelp(c, cmd)
 		}
 		if p.boolean("background") && !e.background {
 			return e.goBackground(c)
@@ -190,4 +190,13 @@ func argsRequest(p *parsed, keys map[string]string) (broker.ArgsRequest, map[str
 		labels = broker.ParseLabels(l)
 	}
 	return req, labels
+}
+
+// showHelp prints a command's help from inside its own Action (urfave looks
+// the command up among the parent's commands).
+func showHelp(c *cli.Context, cmd *cli.Command) error {
+	if lin := c.Lineage(); len(lin) > 1 && lin[1] != nil {
+		return cli.ShowCommandHelp(lin[1], cmd.Name)
+	}
+	return cli.ShowCommandHelp(c, cmd.Name)
 }
