@@ -16,7 +16,7 @@ type SyntaxError struct {
 
 // Error shows the filter with a caret line under the position:
 //
-//	filter "@inv.hostname ==": unexpected end of expression at column 16
+//	filter "@inv.hostname ==": unexpected end of expression at column 17
 //	  @inv.hostname ==
 //	                  ^
 func (e *SyntaxError) Error() string {
@@ -60,5 +60,6 @@ func formatAt(src, where, msg string, pos int) string {
 		}
 		return r
 	}, src)
-	return fmt.Sprintf("filter %q%s: %s at column %d\n  %s\n  %s^", src, where, msg, col, line, strings.Repeat(" ", col))
+	// the message counts columns from 1, as editors do; the caret is exact
+	return fmt.Sprintf("filter %q%s: %s at column %d\n  %s\n  %s^", src, where, msg, col+1, line, strings.Repeat(" ", col))
 }

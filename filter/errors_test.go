@@ -126,7 +126,7 @@ func TestSyntaxErrors(t *testing.T) {
 
 func TestErrorFormat(t *testing.T) {
 	se := &SyntaxError{Filter: "@inv.a == \"é\" x", Pos: 15, Msg: "unexpected 'x'"}
-	want := "filter \"@inv.a == \\\"é\\\" x\": unexpected 'x' at column 14\n" +
+	want := "filter \"@inv.a == \\\"é\\\" x\": unexpected 'x' at column 15\n" +
 		"  @inv.a == \"é\" x\n" +
 		"                ^"
 	if se.Error() != want {
@@ -140,7 +140,7 @@ func TestErrorFormat(t *testing.T) {
 	}
 
 	ee := &EvalError{Filter: `@inv.a < 1`, Pos: 7, Item: 3, Err: errors.New("boom")}
-	want = "filter \"@inv.a < 1\" (item 3): boom at column 7\n" +
+	want = "filter \"@inv.a < 1\" (item 3): boom at column 8\n" +
 		"  @inv.a < 1\n" +
 		"         ^"
 	if ee.Error() != want {

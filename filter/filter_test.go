@@ -107,7 +107,7 @@ func TestGoldenErrors(t *testing.T) {
 	if !errors.As(err, &se) {
 		t.Fatalf("Compile error = %v, want *SyntaxError", err)
 	}
-	want := "filter \"@inv.hostname ==\": unexpected end of expression at column 16\n" +
+	want := "filter \"@inv.hostname ==\": unexpected end of expression at column 17\n" +
 		"  @inv.hostname ==\n" +
 		"                  ^"
 	if se.Error() != want {
