@@ -3,5 +3,6 @@
 package all
 
 import (
-	_ "github.com/broker-go/broker/providers/container" // Container: Docker and Podman
+	_ "github.com/broker-go/broker/providers/ansibletower" // AnsibleTower: AWX, Tower and AAP controllers
+	_ "github.com/broker-go/broker/providers/container"    // Container: Docker and Podman
 )
