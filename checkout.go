@@ -126,7 +126,13 @@ func (b *Broker) checkout(ctx context.Context, provider, instance, key string, a
 			}
 			h[inventory.FieldProvider] = provider
 			h[inventory.FieldInstance] = p.Instance()
-			h[inventory.FieldArgs] = recordArgs(args)
+			if pa, ok := h[inventory.FieldArgs].(map[string]any); ok {
+				// the provider's own account of the arguments (AnsibleTower:
+				// the workflow's _broker_args artifact) wins, as upstream
+				h[inventory.FieldArgs] = recordArgs(pa)
+			} else {
+				h[inventory.FieldArgs] = recordArgs(args)
+			}
 			// Record at once (even if ctx was just cancelled), so that the
 			// rollback below and a later run both know about the host.
 			recs, err := b.inv.Add(context.WithoutCancel(ctx), h)
