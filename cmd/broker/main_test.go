@@ -12,6 +12,7 @@ import (
 
 	"github.com/rogpeppe/go-internal/testscript"
 
+	"github.com/broker-go/broker/internal/awxfake"
 	"github.com/broker-go/broker/internal/testenv"
 )
 
@@ -155,6 +156,52 @@ func TestContainerScripts(t *testing.T) {
 			RequireExplicitExec: true,
 			RequireUniqueNames:  true,
 		})
+	})
+}
+
+// TestAWXScripts runs testdata/awx against two in-process AWX doubles (the
+// boundary that cannot run here): $AWX_URL (AWX, /api/v2/) and $AWX2_URL
+// (AAP 2.5 paths), both with the fixture world (user jdoe, password
+// "password", token "fixture-token") plus a workflow whose deploy fails.
+func TestAWXScripts(t *testing.T) {
+	t.Parallel()
+	testscript.Run(t, testscript.Params{
+		Dir: "testdata/awx",
+		Setup: func(env *testscript.Env) error {
+			if err := commonSetup(env); err != nil {
+				return err
+			}
+			servers := map[string]*awxfake.Server{}
+			for name, aap := range map[string]bool{"a": false, "b": true} {
+				cfg := awxfake.Fixture()
+				cfg.AAP25 = aap
+				cfg.Workflows = append(cfg.Workflows, awxfake.Workflow{ID: 90, Name: "deploy-broken", Organization: 3, Inventory: 7,
+					AskVariables: true, AskInventory: true, AskLabels: true,
+					Nodes: []awxfake.Node{{JobTemplate: 70, JobName: "deploy-baserhel-from-rhvm", Status: "failed",
+						Stdout:       "TASK [create vm]\nfatal: [localhost]: FAILED! => quota exceeded\n",
+						FailedEvents: []awxfake.Event{{Play: "deploy", Task: "create vm", Msg: "quota exceeded"}}}}})
+				s := awxfake.New(cfg)
+				servers[name] = s
+				env.Defer(s.Close)
+			}
+			env.Setenv("AWX_URL", servers["a"].URL)
+			env.Setenv("AWX2_URL", servers["b"].URL)
+			env.Values["awx"] = servers
+			return nil
+		},
+		Cmds: mergeCmds(commonCmds, map[string]func(*testscript.TestScript, bool, []string){
+			// awxcount a|b PATH-PREFIX: how many requests that double got under the prefix.
+			"awxcount": func(ts *testscript.TestScript, neg bool, args []string) {
+				servers := ts.Value("awx").(map[string]*awxfake.Server)
+				if len(args) != 2 || servers[args[0]] == nil {
+					ts.Fatalf("usage: awxcount a|b PATH-PREFIX")
+				}
+				fmt.Fprintf(ts.Stdout(), "%d\n", servers[args[0]].Count(args[1]))
+			},
+		}),
+		UpdateScripts:       update,
+		RequireExplicitExec: true,
+		RequireUniqueNames:  true,
 	})
 }
 
