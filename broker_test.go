@@ -48,7 +48,11 @@ func (p *testProvider) Checkout(ctx context.Context, args providers.Args) (inven
 	if p.block != nil {
 		close(p.block)
 	}
-	return inventory.Host{"hostname": name + ".example.com", "name": name}, nil
+	h := inventory.Host{"hostname": name + ".example.com", "name": name}
+	if _, ok := args["provider_args"]; ok {
+		h["_broker_args"] = map[string]any{"from": "provider", "token": "t"}
+	}
+	return h, nil
 }
 
 func (p *testProvider) Checkin(ctx context.Context, h inventory.Host) error {
@@ -272,4 +276,17 @@ func mustSettings(t *testing.T, b *Broker, content string) *settings.Settings {
 		t.Fatal(err)
 	}
 	return s
+}
+
+// A provider's own _broker_args (AnsibleTower's artifacts) are what the record
+// keeps, redacted like any other.
+func TestCheckoutKeepsProviderArgs(t *testing.T) {
+	b, _ := testBroker(t)
+	if _, err := b.Checkout(context.Background(), CheckoutOptions{ArgsRequest: ArgsRequest{Args: Args{"test_action": "x", "provider_args": "1"}}}); err != nil {
+		t.Fatal(err)
+	}
+	args := records(t, b)[0].Host.Args()
+	if args["from"] != "provider" || args["test_action"] != nil || args["token"] != settings.Redacted {
+		t.Fatalf("_broker_args = %v, want the provider's, redacted", args)
+	}
 }
