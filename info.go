@@ -2,7 +2,6 @@ package broker
 
 import (
 	"context"
-	"fmt"
 	"strings"
 
 	"github.com/broker-go/broker/filter"
@@ -57,7 +56,11 @@ func (b *Broker) ProviderInfo(ctx context.Context, provider string, opts InfoOpt
 		return nil, &providers.UnsupportedError{Provider: provider, Action: "listings"}
 	}
 	if opts.Query == "" {
-		return nil, providers.UserErrorf("say what to list: one of %v", dashedAll(ri.InfoKeys))
+		var flags []string
+		for _, k := range ri.InfoKeys {
+			flags = append(flags, providers.FlagName(k))
+		}
+		return nil, providers.UserErrorf("say what to list: one of %s", strings.Join(flags, ", "))
 	}
 	res, err := inf.Info(ctx, providers.InfoQuery{Name: opts.Query, Value: opts.Value, Args: opts.Args})
 	if err != nil {
@@ -97,20 +100,6 @@ func toInt(v any) (int, bool) {
 		return int(n), true
 	}
 	return 0, false
-}
-
-func dashedAll(keys []string) []string {
-	out := make([]string, len(keys))
-	for i, k := range keys {
-		b := []byte(k)
-		for j, c := range b {
-			if c == '_' {
-				b[j] = '-'
-			}
-		}
-		out[i] = fmt.Sprintf("--%s", b)
-	}
-	return out
 }
 
 // Validate checks a part of the settings: "base", "ssh", "all", or a

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sort"
+	"strings"
 	"sync"
 )
 
@@ -140,7 +141,7 @@ func (r *Registry) ForAction(args Args, execute bool) (*RegInfo, string, error) 
 				keys = ri.ExecuteKeys
 			}
 			for _, k := range keys {
-				all = append(all, fmt.Sprintf("--%s (%s)", dashed(k), ri.Name))
+				all = append(all, fmt.Sprintf("%s (%s)", FlagName(k), ri.Name))
 			}
 		}
 		return nil, "", UserErrorf("could not determine a provider from the arguments: give one of %v", all)
@@ -153,12 +154,6 @@ func (r *Registry) ForAction(args Args, execute bool) (*RegInfo, string, error) 
 	}
 }
 
-func dashed(key string) string {
-	b := []byte(key)
-	for i, c := range b {
-		if c == '_' {
-			b[i] = '-'
-		}
-	}
-	return string(b)
-}
+// FlagName is the command-line flag of a broker-argument key:
+// "container_host" → "--container-host".
+func FlagName(key string) string { return "--" + strings.ReplaceAll(key, "_", "-") }

@@ -62,3 +62,9 @@ func TestUnsupportedErrorIs(t *testing.T) {
 		t.Fatalf("message = %q", got)
 	}
 }
+
+func TestFlagName(t *testing.T) {
+	if got := FlagName("container_host"); got != "--container-host" {
+		t.Fatalf("FlagName = %q, want --container-host", got)
+	}
+}

@@ -78,7 +78,7 @@ func exitCode(err error) int {
 		return exitAuth
 	case errors.As(err, &ve):
 		return exitConfig
-	case errors.Is(err, providers.ErrUnsupported), errors.Is(err, errNotImplemented):
+	case errors.Is(err, providers.ErrUnsupported):
 		return exitNotImplemented
 	case errors.As(err, &use), errors.As(err, &nf):
 		return exitUser
@@ -89,5 +89,3 @@ func exitCode(err error) int {
 	}
 	return exitError
 }
-
-var errNotImplemented = errors.New("not implemented")

@@ -67,7 +67,7 @@ func providerInfoCommand(e *env, ri *providers.RegInfo) *cli.Command {
 	}
 	return &cli.Command{
 		Name:  ri.Name,
-		Usage: fmt.Sprintf("query %s: %s", ri.Name, strings.Join(dashed(ri.InfoKeys), ", ")),
+		Usage: fmt.Sprintf("query %s: %s", ri.Name, strings.Join(flagNames(ri.InfoKeys), ", ")),
 		Flags: append(mine,
 			&cli.StringFlag{Name: "results-filter", Usage: "keep results matching `FILTER` (e.g. '\"rhel\" in @res')"},
 			&cli.IntFlag{Name: "results-limit", Usage: "show at most `N` results (default: the instance's results_limit)"},
@@ -88,7 +88,7 @@ func providerInfoCommand(e *env, ri *providers.RegInfo) *cli.Command {
 				}
 			}
 			if opts.Query == "" {
-				return &usageError{msg: fmt.Sprintf("say what to list: one of %s (see broker providers %s --help)", strings.Join(dashed(ri.InfoKeys), ", "), ri.Name)}
+				return &usageError{msg: fmt.Sprintf("say what to list: one of %s (see broker providers %s --help)", strings.Join(flagNames(ri.InfoKeys), ", "), ri.Name)}
 			}
 			b, err := e.broker()
 			if err != nil {
@@ -120,10 +120,10 @@ func providerInfoCommand(e *env, ri *providers.RegInfo) *cli.Command {
 	}
 }
 
-func dashed(keys []string) []string {
+func flagNames(keys []string) []string {
 	out := make([]string, len(keys))
 	for i, k := range keys {
-		out[i] = "--" + strings.ReplaceAll(k, "_", "-")
+		out[i] = providers.FlagName(k)
 	}
 	return out
 }

@@ -54,7 +54,7 @@ func (p *Provider) where() string {
 // are unique per organization only) give the last, as upstream.
 func (p *Provider) findTemplate(ctx context.Context, k kind, name string) (template, error) {
 	if strings.TrimSpace(name) == "" {
-		return template{}, providers.UserErrorf("give the %s name (--%s NAME)", k.title, dashed(k.key))
+		return template{}, providers.UserErrorf("give the %s name (%s NAME)", k.title, providers.FlagName(k.key))
 	}
 	items, _, err := p.c.list(ctx, k.list, url.Values{"name": {name}}, 0)
 	if err != nil {
@@ -68,8 +68,6 @@ func (p *Provider) findTemplate(ctx context.Context, k kind, name string) (templ
 	}
 	return template{kind: k, obj: items[len(items)-1]}, nil
 }
-
-func dashed(s string) string { return strings.ReplaceAll(s, "_", "-") }
 
 // inventoryChoice is the inventory a launch uses.
 type inventoryChoice struct {
