@@ -70,6 +70,12 @@ func (st *state) action(ctx context.Context, s *Step, args map[string]any, hosts
 			return nil, fmt.Errorf("provider_info failed for %s: %w", p, err)
 		}
 		return v, nil
+	case "container":
+		return st.container(ctx, s, args, hosts, vars)
+	case "snapshot":
+		return st.snapshot(ctx, s, args, hosts)
+	case "ansible":
+		return st.ansible(ctx, s, args, hosts)
 	case "local_exec":
 		return nil, fmt.Errorf("action local_exec: %w", ErrNotImplemented)
 	}
@@ -464,7 +470,7 @@ func (st *state) ssh(ctx context.Context, s *Step, args map[string]any, hosts []
 			ctx, cancel = context.WithTimeout(ctx, timeout)
 			defer cancel()
 		}
-		return h.Run(ctx, cmd)
+		return st.runOn(ctx, s, h, cmd)
 	})
 	if err != nil {
 		return nil, err

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"time"
 )
 
 // Broker is what scenario steps need from broker. The root package
@@ -81,4 +83,80 @@ func hostName(h Host) string {
 		return s
 	}
 	return fmt.Sprint(r)
+}
+
+// InputRunner is a Host that can feed stdin to a command (for a step's
+// `input:`). Hosts without it get an error when a step pipes input to them.
+type InputRunner interface {
+	RunInput(ctx context.Context, cmd string, stdin io.Reader) (Result, error)
+}
+
+// ContainerSpec is one run of the container action: a fresh container on
+// the engine of Host (or the default container engine when Host is nil),
+// removed when it exits.
+type ContainerSpec struct {
+	Host    Host              // whose engine to use; nil = default Container instance
+	Image   string            // required
+	Command []string          // argv; empty = the image's default command
+	Shell   string            // alternative to Command: run through sh -c
+	Env     map[string]string // merged: scenario vars < step vars < environment
+	Workdir string
+	Volumes []Volume
+	Stdin   io.Reader // nil = no stdin
+	// Output is the channel read back as the step's stdout: "stdout"
+	// (default), "stderr", or an absolute path inside the container read
+	// after it exits.
+	Output  string
+	Name    string // for logs and labels: the step's name
+	Timeout time.Duration
+}
+
+// Volume is a bind mount; read-only unless RW.
+type Volume struct {
+	Source string // host path (made absolute by the action)
+	Target string // path inside the container
+	RW     bool
+}
+
+// ContainerRunner is a Broker that can run the container action.
+type ContainerRunner interface {
+	RunContainer(ctx context.Context, spec ContainerSpec) (Result, error)
+}
+
+// Snapshotter is a Broker that can commit a container host to a local image.
+type Snapshotter interface {
+	// Snapshot commits h's container to image ref (repo:tag) and returns
+	// the image ID.
+	Snapshot(ctx context.Context, h Host, ref string) (string, error)
+}
+
+// PlaybookSpec is one run of the ansible action.
+type PlaybookSpec struct {
+	Playbook  string         // path to the playbook file
+	ExtraVars map[string]any // passed with -e as JSON
+	Options   []string       // extra ansible-playbook arguments (--tags x, -v...)
+	Timeout   time.Duration
+}
+
+// PlaybookResult is an ansible-playbook run: its exit status, per-host
+// stats (ok, changed, failures, unreachable, skipped...), per-host task
+// status (task name → ok|changed|failed|skipped|unreachable) and output.
+type PlaybookResult struct {
+	Status int                       `json:"status"`
+	Stats  map[string]map[string]int `json:"stats"`
+	Tasks  map[string][]TaskStatus   `json:"tasks"`
+	Stdout string                    `json:"stdout"`
+	Stderr string                    `json:"stderr"`
+}
+
+// TaskStatus is one task's result on one host.
+type TaskStatus struct {
+	Task   string `json:"task"`
+	Status string `json:"status"`
+	Msg    string `json:"msg,omitempty"`
+}
+
+// AnsibleRunner is a Broker that can run ansible-playbook on hosts.
+type AnsibleRunner interface {
+	RunPlaybook(ctx context.Context, hosts []Host, spec PlaybookSpec) (PlaybookResult, error)
 }

@@ -116,6 +116,10 @@ type memory struct {
 	name   string
 	output any
 	status string
+	// captured is the capture.as value when the step has a capture; it is
+	// what a later step's input: reads.
+	captured    any
+	hasCaptured bool
 }
 
 func (m *memory) view() map[string]any {
@@ -303,6 +307,11 @@ func (st *state) runStep(ctx context.Context, s *Step, mem, prev *memory, recove
 	}
 
 	vars := st.context(ctx, s, mem, prev)
+	if err := stepVariables(s, vars); err != nil {
+		mem.output = err.Error()
+		finish(StatusFailed, err.Error(), err)
+		return &StepError{Scenario: st.sc.Path, Index: s.Index, Name: s.Name, Action: s.Action, Line: s.Line, Err: err}
+	}
 	if s.Loop == nil && strings.TrimSpace(s.When) != "" {
 		ok, err := Truthy(s.When, vars)
 		if err != nil {
@@ -350,6 +359,7 @@ func (st *state) runStep(ctx context.Context, s *Step, mem, prev *memory, recove
 			if err == nil {
 				st.mu.Lock()
 				st.vars[s.Capture.As] = val
+				mem.captured, mem.hasCaptured = val, true
 				st.mu.Unlock()
 			}
 		}

@@ -64,6 +64,11 @@ type Step struct {
 	ParallelSet     bool // parallel was written in the file
 	Retry           Retry
 	Timeout         time.Duration // 0 = none
+	// Input names an earlier step whose captured value (or output) is fed
+	// to this step's command on stdin (ssh, container).
+	Input string
+	// Variables override the scenario's variables for this step only.
+	Variables map[string]any
 }
 
 // Loop is a step's loop section.
@@ -292,6 +297,8 @@ func buildSteps(path string, raw any, node *yaml.Node, top int) ([]*Step, error)
 			s.Retry.Delay = parseDuration(r["delay"])
 		}
 		s.Timeout = parseDuration(sm["timeout"])
+		s.Input, _ = sm["input"].(string)
+		s.Variables, _ = sm["variables"].(map[string]any)
 		out = append(out, s)
 	}
 	return out, nil

@@ -77,6 +77,7 @@ func newApp(e *env) *cli.App {
 			executeCommand(e),
 			providersCommand(e),
 			configCommand(e),
+			scenariosCommand(e),
 			completionCommand(e),
 		},
 	}

@@ -22,6 +22,7 @@ const (
 	exitNotImplemented = 9
 	exitHost           = 10
 	exitUser           = 13
+	exitScenario       = 16
 	exitInterrupted    = 130
 )
 
@@ -59,6 +60,7 @@ func exitCode(err error) int {
 		pe  *providers.Error
 		he  *hostError
 		hse *hosts.Error
+		sce *scenarioError
 	)
 	switch {
 	case errors.As(err, &st):
@@ -69,6 +71,8 @@ func exitCode(err error) int {
 		return exitInterrupted
 	case errors.As(err, &ue):
 		return exitUsage
+	case errors.As(err, &sce):
+		return exitScenario
 	case errors.As(err, &he), errors.As(err, &hse):
 		if errors.Is(err, hosts.ErrAuth) {
 			return exitAuth
