@@ -141,7 +141,7 @@ require (
 	golang.org/x/mod v0.41.0 // indirect
 	golang.org/x/net v0.60.0 // indirect
 	golang.org/x/sys v0.49.0 // indirect
-	golang.org/x/text v0.43.0
+	golang.org/x/text v0.43.0 // indirect
 	golang.org/x/tools v0.51.0 // indirect
 	google.golang.org/genproto/googleapis/rpc v0.0.0-20230920204549-e6e6cdab5c13 // indirect
 	google.golang.org/grpc v1.58.3 // indirect
@@ -153,6 +153,9 @@ require (
 )
 
 require (
+	// Production scenario validation (init 0.1 ms); santhosh-tekuri/jsonschema/v6
+	// is the test oracle only: its init costs ~5 ms per process.
+	github.com/google/jsonschema-go v0.4.3
 	github.com/nikolalohinski/gonja/v2 v2.9.1
 	github.com/santhosh-tekuri/jsonschema/v6 v6.0.3
 )

@@ -25,6 +25,13 @@ func ApplyOverrides(sc *Scenario, args map[string]string) (vars map[string]any, 
 				sc.Config.InventoryPath = v
 			case rest == "log_path":
 				sc.Config.LogPath = v
+			case rest == "main_inventory":
+				b, err := convertLike(false, v)
+				if err != nil {
+					warnings = append(warnings, fmt.Sprintf("config override %q: %v (use true or false); ignored", k, err))
+				} else {
+					sc.Config.MainInventory = b.(bool)
+				}
 			case strings.HasPrefix(rest, "settings."):
 				if sc.Config.Settings == nil {
 					sc.Config.Settings = map[string]any{}
