@@ -51,6 +51,8 @@ type Options struct {
 	User        string        // local user name ("" = the current user)
 	Origin      string        // recorded as _broker_origin ("" = "go:<program>:<user>")
 	LockTimeout time.Duration // inventory lock wait (0 = 10 s)
+	// InventoryPath is the inventory file ("" = <broker dir>/inventory.db).
+	InventoryPath string
 }
 
 // Broker checks hosts out and in and keeps the inventory.
@@ -61,6 +63,7 @@ type Broker struct {
 	log    *slog.Logger
 	user   string
 	origin string
+	opts   Options
 }
 
 // LoadSettings loads the settings as New would (for callers, such as the
@@ -96,7 +99,7 @@ func New(opts Options) (*Broker, error) {
 	if err != nil {
 		return nil, err
 	}
-	b := &Broker{set: set, reg: opts.Registry, log: opts.Logger, user: opts.User, origin: opts.Origin}
+	b := &Broker{set: set, reg: opts.Registry, log: opts.Logger, user: opts.User, origin: opts.Origin, opts: opts}
 	if b.reg == nil {
 		b.reg = providers.Default
 	}
@@ -109,8 +112,22 @@ func New(opts Options) (*Broker, error) {
 	if b.origin == "" {
 		b.origin = fmt.Sprintf("go:%s:%s", filepath.Base(os.Args[0]), b.user)
 	}
-	b.inv = inventory.New(filepath.Join(set.Dir, InventoryFile), inventory.Options{Timeout: opts.LockTimeout})
+	invPath := opts.InventoryPath
+	if invPath == "" {
+		invPath = filepath.Join(set.Dir, InventoryFile)
+	}
+	b.inv = inventory.New(invPath, inventory.Options{Timeout: opts.LockTimeout})
 	return b, nil
+}
+
+// derive returns a Broker like b with other settings and inventory file.
+func (b *Broker) derive(set *settings.Settings, invPath string) *Broker {
+	d := *b
+	d.set = set
+	d.opts.Settings = set
+	d.opts.InventoryPath = invPath
+	d.inv = inventory.New(invPath, inventory.Options{Timeout: b.opts.LockTimeout})
+	return &d
 }
 
 // Settings returns the loaded settings.

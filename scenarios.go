@@ -2,9 +2,12 @@ package broker
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
+	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/broker-go/broker/hosts"
 	"github.com/broker-go/broker/inventory"
@@ -32,10 +35,34 @@ func (b *Broker) FindScenario(name string) (string, error) {
 	return p, nil
 }
 
-// RunScenario loads and runs a scenario with this broker's providers and
-// inventory. Its hosts are recorded in the main inventory (the scenario
-// keeps its own list too).
-func (b *Broker) RunScenario(ctx context.Context, opts ScenarioOptions) (*scenario.Outcome, error) {
+// ScenarioInventoryPath is the inventory a scenario's checkouts are
+// recorded in: <broker dir>/scenario_<stem>_inventory.db, beside the YAML
+// scenario inventory file upstream writes.
+func (b *Broker) ScenarioInventoryPath(scenarioPath string) string {
+	return filepath.Join(b.set.Dir, "scenario_"+scenarioStem(scenarioPath)+"_inventory.db")
+}
+
+func scenarioStem(p string) string {
+	stem := filepath.Base(p)
+	return stem[:len(stem)-len(filepath.Ext(stem))]
+}
+
+// ScenarioRun is a finished (or failed) scenario run.
+type ScenarioRun struct {
+	*scenario.Outcome
+	// InventoryPath is the inventory that holds the scenario's checkouts.
+	InventoryPath string
+	// Left are the hosts the run checked out and did not check in.
+	Left []inventory.Record
+}
+
+// RunScenario loads and runs a scenario with this broker's providers.
+// config.settings is layered over the broker's settings for the whole run.
+// The hosts it checks out are recorded in the scenario's own inventory
+// (ScenarioInventoryPath), not the main one, unless the scenario sets
+// config.main_inventory: true; `with: {hosts: inventory}` and @inv filters
+// still read the main inventory.
+func (b *Broker) RunScenario(ctx context.Context, opts ScenarioOptions) (*ScenarioRun, error) {
 	sc, err := scenario.Load(opts.Path)
 	if err != nil {
 		return nil, err
@@ -44,21 +71,55 @@ func (b *Broker) RunScenario(ctx context.Context, opts ScenarioOptions) (*scenar
 	for _, w := range warnings {
 		b.log.Warn(w)
 	}
+	set, err := b.set.With(sc.Config.Settings)
+	if err != nil {
+		return nil, &providers.UserError{Err: fmt.Errorf("scenario %s: config.settings: %w", opts.Path, err)}
+	}
+	main := b.derive(set, b.inv.Path())
+	own := main
+	if !sc.Config.MainInventory {
+		own = b.derive(set, b.ScenarioInventoryPath(opts.Path))
+		if left, err := own.Inventory(ctx, ""); err == nil && len(left) > 0 {
+			b.log.Warn("hosts from an earlier run of this scenario are still checked out; they are kept (check them in with broker --inventory-file "+own.inv.Path()+" checkin --all)", "count", len(left))
+		}
+	}
+	before := map[uint64]bool{}
+	if recs, err := own.Inventory(ctx, ""); err == nil {
+		for _, r := range recs {
+			before[r.Key] = true
+		}
+	}
 	r := &scenario.Runner{
-		Broker:    &scenarioBroker{b: b, origin: "scenario:" + filepath.Base(opts.Path)},
-		Logger:    b.log.With("scenario", filepath.Base(opts.Path)),
+		Broker:    &scenarioBroker{b: own, main: main, origin: "scenario:" + scenarioStem(opts.Path)},
+		Logger:    b.log,
 		Stdout:    orDiscard(opts.Stdout),
 		Stderr:    orDiscard(opts.Stderr),
 		Variables: vars,
 	}
 	if sc.Config.InventoryPath != "" {
-		r.InventoryPath = sc.Config.InventoryPath
+		r.InventoryPath = expandHome(sc.Config.InventoryPath)
 	} else {
-		stem := filepath.Base(opts.Path)
-		stem = stem[:len(stem)-len(filepath.Ext(stem))]
-		r.InventoryPath = filepath.Join(b.set.Dir, "scenario_"+stem+"_inventory.yaml")
+		r.InventoryPath = filepath.Join(b.set.Dir, "scenario_"+scenarioStem(opts.Path)+"_inventory.yaml")
 	}
-	return r.Run(ctx, sc)
+	out, err := r.Run(ctx, sc)
+	run := &ScenarioRun{Outcome: out, InventoryPath: own.inv.Path()}
+	if recs, ierr := own.Inventory(context.WithoutCancel(ctx), ""); ierr == nil {
+		for _, rec := range recs {
+			if !before[rec.Key] {
+				run.Left = append(run.Left, rec)
+			}
+		}
+	}
+	return run, err
+}
+
+func expandHome(p string) string {
+	if p == "~" || strings.HasPrefix(p, "~/") {
+		if home, err := os.UserHomeDir(); err == nil {
+			return filepath.Join(home, p[1:])
+		}
+	}
+	return p
 }
 
 func orDiscard(w io.Writer) io.Writer {
@@ -70,7 +131,8 @@ func orDiscard(w io.Writer) io.Writer {
 
 // scenarioBroker is what scenario steps call.
 type scenarioBroker struct {
-	b      *Broker
+	b      *Broker // records checkouts (the scenario's inventory, or main)
+	main   *Broker // the main inventory, for inventory reads and @inv
 	origin string
 }
 
@@ -91,20 +153,28 @@ func (s *scenarioBroker) Checkout(ctx context.Context, args map[string]any) ([]s
 }
 
 func (s *scenarioBroker) Checkin(ctx context.Context, hs []scenario.Host) error {
-	var recs []inventory.Record
+	// Each host is checked in by the Broker whose inventory holds it: the
+	// scenario's own, or the main one for hosts taken from `inventory`.
+	var order []*Broker
+	groups := map[*Broker][]inventory.Record{}
 	for _, h := range hs {
 		sh, ok := h.(*scenarioHost)
 		if !ok {
 			return fmt.Errorf("checkin: %v is not a host of this broker", h.Record()["hostname"])
 		}
 		sh.h.Close()
-		recs = append(recs, sh.h.Record)
+		if groups[sh.h.b] == nil {
+			order = append(order, sh.h.b)
+		}
+		groups[sh.h.b] = append(groups[sh.h.b], sh.h.Record)
 	}
-	if len(recs) == 0 {
-		return nil
+	var errs []error
+	for _, b := range order {
+		if _, err := b.Checkin(ctx, CheckinOptions{Records: groups[b]}); err != nil {
+			errs = append(errs, err)
+		}
 	}
-	_, err := s.b.Checkin(ctx, CheckinOptions{Records: recs})
-	return err
+	return errors.Join(errs...)
 }
 
 func (s *scenarioBroker) Execute(ctx context.Context, args map[string]any) (any, error) {
@@ -147,11 +217,11 @@ func (s *scenarioBroker) ProviderInfo(ctx context.Context, provider string, args
 
 func (s *scenarioBroker) Inventory(ctx context.Context, filter, sync string) ([]map[string]any, error) {
 	if sync != "" {
-		if _, err := s.b.Sync(ctx, sync); err != nil {
+		if _, err := s.main.Sync(ctx, sync); err != nil {
 			return nil, err
 		}
 	}
-	recs, err := s.b.Inventory(ctx, filter)
+	recs, err := s.main.Inventory(ctx, filter)
 	if err != nil {
 		return nil, err
 	}
@@ -163,13 +233,13 @@ func (s *scenarioBroker) Inventory(ctx context.Context, filter, sync string) ([]
 }
 
 func (s *scenarioBroker) InventoryHosts(ctx context.Context, filter string) ([]scenario.Host, error) {
-	recs, err := s.b.Inventory(ctx, filter)
+	recs, err := s.main.Inventory(ctx, filter)
 	if err != nil {
 		return nil, err
 	}
 	out := make([]scenario.Host, len(recs))
 	for i, r := range recs {
-		out[i] = &scenarioHost{h: s.b.Host(r)}
+		out[i] = &scenarioHost{h: s.main.Host(r)}
 	}
 	return out, nil
 }

@@ -77,7 +77,7 @@ func (st *state) action(ctx context.Context, s *Step, args map[string]any, hosts
 	case "ansible":
 		return st.ansible(ctx, s, args, hosts)
 	case "local_exec":
-		return nil, fmt.Errorf("action local_exec: %w", ErrNotImplemented)
+		return st.localExec(ctx, s, args)
 	}
 	return nil, fmt.Errorf("unknown action: %s", s.Action)
 }

@@ -307,12 +307,8 @@ func (st *state) runStep(ctx context.Context, s *Step, mem, prev *memory, recove
 	}
 
 	vars := st.context(ctx, s, mem, prev)
-	if err := stepVariables(s, vars); err != nil {
-		mem.output = err.Error()
-		finish(StatusFailed, err.Error(), err)
-		return &StepError{Scenario: st.sc.Path, Index: s.Index, Name: s.Name, Action: s.Action, Line: s.Line, Err: err}
-	}
-	if s.Loop == nil && strings.TrimSpace(s.When) != "" {
+	varErr := stepVariables(s, vars)
+	if varErr == nil && s.Loop == nil && strings.TrimSpace(s.When) != "" {
 		ok, err := Truthy(s.When, vars)
 		if err != nil {
 			log.Warn("when condition failed to evaluate; skipping step", "when", s.When, "error", err)
@@ -326,6 +322,9 @@ func (st *state) runStep(ctx context.Context, s *Step, mem, prev *memory, recove
 	var out any
 	var err error
 	count := max(s.Retry.Count, 1)
+	if varErr != nil {
+		err, count = varErr, 0
+	}
 	for attempt := 1; attempt <= count; attempt++ {
 		vars["retry"] = map[string]any{"attempt": attempt, "max_attempts": count}
 		out, err = st.attempt(ctx, s, vars)
@@ -368,9 +367,17 @@ func (st *state) runStep(ctx context.Context, s *Step, mem, prev *memory, recove
 			return nil
 		}
 	}
-	// Failure.
+	// Failure. Templates see the error text as the step's output, as
+	// upstream; the run's results (--output-file) keep the action's own
+	// result when its error carries one (a failed playbook, a container
+	// that exited non-zero).
 	mem.output = err.Error()
-	finish(StatusFailed, err.Error(), err)
+	var withOut interface{ Output() any }
+	if errors.As(err, &withOut) && withOut.Output() != nil {
+		finish(StatusFailed, withOut.Output(), err)
+	} else {
+		finish(StatusFailed, err.Error(), err)
+	}
 	if ctx.Err() != nil {
 		return &StepError{Scenario: st.sc.Path, Index: s.Index, Name: s.Name, Action: s.Action, Line: s.Line, Err: err}
 	}

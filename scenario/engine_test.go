@@ -215,16 +215,12 @@ steps:
 	}
 }
 
-func TestActionsWithoutBrokerAndNotImplemented(t *testing.T) {
+func TestActionsWithoutBroker(t *testing.T) {
 	for _, a := range []string{"checkout", "checkin", "inventory", "execute"} {
 		_, err := (&Runner{}).Run(context.Background(), mustParse(t, "steps: [{name: a, action: "+a+"}]"))
 		if !errors.Is(err, ErrNoBroker) {
 			t.Errorf("%s: %v", a, err)
 		}
-	}
-	_, err := (&Runner{}).Run(context.Background(), mustParse(t, "_spec_ver: 3\nsteps: [{name: a, action: local_exec, arguments: {command: ls}}]"))
-	if !errors.Is(err, ErrNotImplemented) || !strings.Contains(err.Error(), "local_exec") {
-		t.Errorf("local_exec: %v", err)
 	}
 }
 

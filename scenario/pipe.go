@@ -5,12 +5,13 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"sort"
 	"strings"
 )
 
-// stepVariables renders the step's own variables (in file order is not
-// kept by YAML maps, so in name order) and lays them over vars: they
+// stepVariables renders the step's own variables against the scenario's
+// (so they cannot refer to each other) and lays them over vars: they
 // override the scenario's variables for this step only.
 func stepVariables(s *Step, vars map[string]any) error {
 	if len(s.Variables) == 0 {
@@ -21,8 +22,9 @@ func stepVariables(s *Step, vars map[string]any) error {
 		names = append(names, k)
 	}
 	sort.Strings(names)
+	base := maps.Clone(vars)
 	for _, k := range names {
-		v, err := Render(s.Variables[k], vars)
+		v, err := Render(s.Variables[k], base)
 		if err != nil {
 			return fmt.Errorf("step variables: %s: %w", k, err)
 		}

@@ -578,3 +578,45 @@ func mergeInto(dst, src map[string]any) {
 		dst[k] = v
 	}
 }
+
+// With returns a copy of s with overlay deep-merged over it as the
+// highest layer (a scenario's config.settings). Keys match the loaded ones
+// case-insensitively, as command-line overrides do. s is not changed.
+func (s *Settings) With(overlay map[string]any) (*Settings, error) {
+	if len(overlay) == 0 {
+		return s, nil
+	}
+	n := &Settings{Dir: s.Dir, File: s.File, FromFile: s.FromFile, env: s.env, order: s.order}
+	n.k = koanf.New(".")
+	if err := n.load(deepCopy(s.m).(map[string]any)); err != nil {
+		return nil, err
+	}
+	flat := map[string]any{}
+	flatten("", overlay, flat)
+	n.over = append(append([]entry(nil), s.over...), resolveOverrides(flat, n.k.Raw())...)
+	if err := n.loadEntries(resolveOverrides(flat, n.k.Raw())); err != nil {
+		return nil, err
+	}
+	n.m = n.k.Raw()
+	if verr := normalizeInstances(n.m); verr != nil {
+		return nil, verr
+	}
+	if verr := validate(n.m); verr != nil {
+		return nil, verr
+	}
+	return n, nil
+}
+
+func flatten(prefix string, m map[string]any, out map[string]any) {
+	for k, v := range m {
+		key := k
+		if prefix != "" {
+			key = prefix + "." + k
+		}
+		if sub, ok := v.(map[string]any); ok && len(sub) > 0 {
+			flatten(key, sub, out)
+			continue
+		}
+		out[key] = v
+	}
+}

@@ -44,6 +44,7 @@ func newApp(e *env) *cli.App {
 			&cli.StringFlag{Name: "log-level", Usage: "console log level: " + levelNames, Destination: &e.logLevel},
 			&cli.StringFlag{Name: "output-file", Usage: "write the command's result as JSON to `FILE` (replaced)", Destination: &e.outputFile},
 			&cli.BoolFlag{Name: "no-color", Usage: "no colour on the console (also NO_COLOR)", Destination: &e.noColor},
+			&cli.StringFlag{Name: "inventory-file", Usage: "use the inventory in `FILE` instead of <broker dir>/inventory.db (also BROKER_INVENTORY_FILE), e.g. a scenario's own inventory", Destination: &e.inventoryFile},
 		},
 		Before: func(c *cli.Context) error {
 			if l := e.logLevel; l != "" && l != "silent" {

@@ -55,7 +55,7 @@ func (e *env) goBackground(c *cli.Context) error {
 	pid := child.Process.Pid
 	_ = child.Process.Release()
 	e.skipOut = true // the child writes --output-file when it finishes
-	fmt.Fprintf(e.stdout, "broker is running %s in the background: pid %d, log %s\n", c.Command.Name, pid, logPath)
+	fmt.Fprintf(e.stdout, "broker is running %s in the background: pid %d, log %s\n", c.Command.FullName(), pid, logPath)
 	return nil
 }
 

@@ -41,6 +41,10 @@ type env struct {
 	logLevel   string
 	outputFile string
 	noColor    bool
+	// inventoryFile replaces <broker dir>/inventory.db (--inventory-file).
+	inventoryFile string
+	// logPath replaces logging.log_path (a scenario's config.log_path).
+	logPath    string
 	background bool // this process is a background child
 
 	setOnce sync.Once
@@ -164,9 +168,13 @@ func (e *env) setupLogging() {
 	if l, ok := levels[strings.ToLower(consoleLevel)]; ok {
 		hs = append(hs, e.consoleHandler(l))
 	}
-	if l, ok := levels[strings.ToLower(lg.FileLevel)]; ok && lg.LogPath != "" {
-		if err := os.MkdirAll(filepath.Dir(lg.LogPath), 0o755); err == nil {
-			if f, err := os.OpenFile(lg.LogPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644); err == nil {
+	logPath := lg.LogPath
+	if e.logPath != "" {
+		logPath = e.logPath
+	}
+	if l, ok := levels[strings.ToLower(lg.FileLevel)]; ok && logPath != "" {
+		if err := os.MkdirAll(filepath.Dir(logPath), 0o755); err == nil {
+			if f, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644); err == nil {
 				e.closers = append(e.closers, func() { f.Close() })
 				fh := slog.NewJSONHandler(f, &slog.HandlerOptions{Level: l, ReplaceAttr: replaceAttr})
 				hs = append(hs, fh)
@@ -186,11 +194,16 @@ func (e *env) broker() (*broker.Broker, error) {
 			return
 		}
 		user := broker.CurrentUser()
+		inv := e.inventoryFile
+		if inv == "" {
+			inv = e.getenv("BROKER_INVENTORY_FILE")
+		}
 		e.br, e.brErr = broker.New(broker.Options{
-			Settings: set,
-			Logger:   e.log,
-			User:     user,
-			Origin:   "broker_cli:" + user,
+			Settings:      set,
+			Logger:        e.log,
+			User:          user,
+			Origin:        "broker_cli:" + user,
+			InventoryPath: inv,
 		})
 	})
 	return e.br, e.brErr
@@ -278,4 +291,15 @@ func redactArgv(argv []string) []string {
 		}
 	}
 	return out
+}
+
+// useLogPath sends the JSON file log to path from now on (a scenario's
+// config.log_path). Call it before e.broker().
+func (e *env) useLogPath(path string) error {
+	if _, err := e.settings(); err != nil {
+		return err
+	}
+	e.logPath = path
+	e.setupLogging()
+	return nil
 }
