@@ -39,8 +39,9 @@
 //	broker.owner=broker, broker.user=<local user>, broker.provider=Container,
 //	broker.instance=<instance>, broker.origin=<_broker_origin>,
 //	broker.args=<JSON of the arguments, without "_" keys but _broker_origin>,
-//	broker.<key>=<value> for each provider label, and
-//	broker.ephemeral=true on execute's throwaway containers.
+//	broker.<key>=<value> for each provider label,
+//	broker.ephemeral=true on execute's throwaway containers, and
+//	broker.oneoff=true on the scenario container action's one-off containers.
 //
 // # Records
 //
@@ -423,7 +424,7 @@ func (p *Provider) labels(args providers.Args, origin string) (map[string]string
 	for _, set := range []map[string]string{p.opts.Labels, extra} {
 		for k, v := range set {
 			key := labelPrefix + k
-			if _, reserved := own[key]; reserved || key == labelEphemeral {
+			if _, reserved := own[key]; reserved || key == labelEphemeral || key == labelOneOff {
 				return nil, providers.UserErrorf("provider label %q is reserved: broker sets %s itself; rename the label", k, key)
 			}
 			out[key] = v

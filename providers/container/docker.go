@@ -186,6 +186,10 @@ func (d *dockerEngine) Create(ctx context.Context, s *createSpec) (string, error
 		Env:          envList(s.Env),
 		Labels:       s.Labels,
 		ExposedPorts: nat.PortSet{},
+		WorkingDir:   s.WorkDir,
+	}
+	if s.OpenStdin {
+		cfg.OpenStdin, cfg.StdinOnce, cfg.AttachStdin = true, true, true
 	}
 	if len(s.Command) > 0 {
 		cfg.Cmd = s.Command
@@ -393,6 +397,42 @@ func (d *dockerEngine) CopyFrom(ctx context.Context, id, path string, w io.Write
 	defer rc.Close()
 	_, err = io.Copy(w, rc)
 	return d.wrap(fmt.Sprintf("copy from %s:%s", id, path), err)
+}
+
+func (d *dockerEngine) AttachStdin(ctx context.Context, id string, r io.Reader) (func(), error) {
+	hj, err := d.cli.ContainerAttach(ctx, id, types.ContainerAttachOptions{Stream: true, Stdin: true})
+	if err != nil {
+		if errdefs.IsNotFound(err) {
+			return nil, &notFoundError{What: fmt.Sprintf("container %s on docker %s", id, d.endpoint), Err: err}
+		}
+		return nil, d.wrap("attach to container "+id, err)
+	}
+	fed := feedStdin(r, hj.Conn, hj.CloseWrite)
+	go io.Copy(io.Discard, hj.Reader) // nothing is expected; ends when closed
+	return func() {
+		hj.Close()
+		awaitStdin(ctx, fed, r)
+	}, nil
+}
+
+func (d *dockerEngine) Commit(ctx context.Context, id, repo, tag string) (string, error) {
+	ctx, cancel := d.op(ctx)
+	defer cancel()
+	ref := repo
+	if tag != "" {
+		ref += ":" + tag
+	}
+	resp, err := d.cli.ContainerCommit(ctx, id, types.ContainerCommitOptions{Reference: ref, Pause: true})
+	if err != nil {
+		switch {
+		case errdefs.IsNotFound(err):
+			return "", &notFoundError{What: fmt.Sprintf("container %s on docker %s", id, d.endpoint), Err: err}
+		case errdefs.IsInvalidParameter(err):
+			return "", providers.UserErrorf("commit container %s to %s on docker %s: %w", id, ref, d.endpoint, err)
+		}
+		return "", d.wrap(fmt.Sprintf("commit container %s to %s", id, ref), err)
+	}
+	return resp.ID, nil
 }
 
 func trimSlash(name string) string {

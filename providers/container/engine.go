@@ -59,6 +59,15 @@ type engine interface {
 	CopyTo(ctx context.Context, id, dir string, tar io.Reader) error
 	// CopyFrom writes a tar stream of path in the container to w.
 	CopyFrom(ctx context.Context, id, path string, w io.Writer) error
+	// AttachStdin attaches r to the standard input of container id, created
+	// with OpenStdin and not yet started: r is copied in the background and
+	// the container's input closed when r ends. The returned function ends
+	// the attachment and waits for the copy to stop (except for an
+	// *os.File); call it once the container has stopped.
+	AttachStdin(ctx context.Context, id string, r io.Reader) (func(), error)
+	// Commit makes image repo:tag from container id (running or not) and
+	// returns the new image's ID.
+	Commit(ctx context.Context, id, repo, tag string) (string, error)
 
 	Close() error
 }
@@ -75,6 +84,8 @@ type createSpec struct {
 	PublishAll bool // publish every port the image exposes
 	Volumes    []volumeSpec
 	Networks   []string // empty: the engine's default network
+	WorkDir    string   // working directory of the command ("" = the image's)
+	OpenStdin  bool     // keep standard input open for one AttachStdin
 }
 
 // containerInfo is an inspected container, engine-neutral.

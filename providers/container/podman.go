@@ -192,6 +192,11 @@ func (p *podmanEngine) Create(ctx context.Context, s *createSpec) (string, error
 	sg.Env = s.Env
 	sg.Labels = s.Labels
 	sg.PublishExposedPorts = s.PublishAll
+	sg.WorkDir = s.WorkDir
+	sg.CreateWorkingDir = s.WorkDir != "" // as docker does
+	if s.OpenStdin {
+		sg.Stdin = true
+	}
 	for _, ps := range s.Ports {
 		sg.PortMappings = append(sg.PortMappings, nettypes.PortMapping{
 			HostIP: ps.HostIP, ContainerPort: ps.Port, HostPort: ps.HostPort, Protocol: ps.Proto,
@@ -574,6 +579,95 @@ func (p *podmanEngine) CopyFrom(ctx context.Context, id, path string, w io.Write
 		return p.notFound(fmt.Sprintf("%s in container %s", path, id), err)
 	}
 	return p.wrap(fmt.Sprintf("copy from %s:%s", id, path), err)
+}
+
+// AttachStdin attaches to the container on a connection of its own,
+// upgraded to a raw stream (as execWithStdin does), with no detach keys so
+// that any input goes through: the service copies what is written to the
+// connection to the container's input and closes that input when the
+// connection is closed for writing.
+func (p *podmanEngine) AttachStdin(ctx context.Context, id string, r io.Reader) (func(), error) {
+	conn, err := bindings.GetClient(p.conn)
+	if err != nil {
+		return nil, p.wrap("attach to container "+id, err)
+	}
+	c, err := conn.GetDialer(ctx)
+	if err != nil {
+		return nil, p.wrap("attach to container "+id, err)
+	}
+	cw, ok := c.(interface{ CloseWrite() error })
+	if !ok {
+		c.Close()
+		return nil, fmt.Errorf("attach to container %s: standard input needs a connection that can be closed for writing; this one (%T) cannot", id, c)
+	}
+	v := version.APIVersion[version.Libpod][version.CurrentAPI]
+	req, err := http.NewRequest(http.MethodPost,
+		fmt.Sprintf("http://d/v%d.%d.%d/libpod/containers/%s/attach?stream=true&stdin=true&stdout=false&stderr=false&detachKeys=",
+			v.Major, v.Minor, v.Patch, url.PathEscape(id)), nil)
+	if err != nil {
+		c.Close()
+		return nil, err
+	}
+	req.Header.Set("Connection", "Upgrade")
+	req.Header.Set("Upgrade", "tcp")
+	stop := context.AfterFunc(ctx, func() { c.Close() })
+	fail := func(err error) (func(), error) {
+		stop()
+		c.Close()
+		if cerr := ctx.Err(); cerr != nil {
+			err = cerr
+		}
+		return nil, p.wrap("attach to container "+id, err)
+	}
+	if err := req.Write(c); err != nil {
+		return fail(err)
+	}
+	br := bufio.NewReader(c)
+	resp, err := http.ReadResponse(br, req)
+	if err != nil {
+		return fail(err)
+	}
+	if resp.StatusCode != http.StatusSwitchingProtocols && resp.StatusCode != http.StatusOK {
+		defer resp.Body.Close()
+		err := (&bindings.APIResponse{Response: resp, Request: req}).Process(nil)
+		if code(err) == http.StatusNotFound {
+			stop()
+			c.Close()
+			return nil, p.notFound("container "+id, err)
+		}
+		return fail(err)
+	}
+	fed := feedStdin(r, c, cw.CloseWrite)
+	go io.Copy(io.Discard, br) // nothing is expected; ends when closed
+	return func() {
+		stop()
+		c.Close()
+		awaitStdin(ctx, fed, r)
+	}, nil
+}
+
+func (p *podmanEngine) Commit(ctx context.Context, id, repo, tag string) (string, error) {
+	ctx, cancel := p.op(ctx)
+	defer cancel()
+	opts := new(containers.CommitOptions).WithRepo(repo).WithPause(true)
+	if tag != "" {
+		opts = opts.WithTag(tag)
+	}
+	ref := repo
+	if tag != "" {
+		ref += ":" + tag
+	}
+	resp, err := containers.Commit(ctx, id, opts)
+	if err != nil {
+		switch c := code(err); {
+		case c == http.StatusNotFound || noSuchContainer(err):
+			return "", p.notFound("container "+id, err)
+		case c == http.StatusBadRequest:
+			return "", providers.UserErrorf("commit container %s to %s on podman %s: %w", id, ref, p.endpoint, err)
+		}
+		return "", p.wrap(fmt.Sprintf("commit container %s to %s", id, ref), err)
+	}
+	return resp.ID, nil
 }
 
 // redactedError hides a secret (an ssh password) that a library may have
