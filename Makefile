@@ -10,7 +10,7 @@ BIN := bin/broker
 # engine tests must run, never skip, under `make check`
 ENGINES = eval "$$(scripts/test-engines up)" && scripts/test-engines images
 
-.PHONY: build test check vet fmt fuzz bench demo engines goflags clean
+.PHONY: build test check vet fmt fuzz bench bench-scenario demo engines goflags clean
 
 build:
 	go build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/broker
@@ -44,6 +44,11 @@ fuzz:
 # Benchmarks: Go benchmarks plus the whole-process comparisons in bench/.
 bench: build
 	$(ENGINES) && bench/run
+
+# The scenario figure: 5 command steps on 10 containers, broker against
+# ansible-playbook, on each engine (a few minutes).
+bench-scenario: build
+	$(ENGINES) && RUNTIME=docker bench/scenario-vs-ansible && RUNTIME=podman bench/scenario-vs-ansible
 
 # Sets up what is missing (engines, test image), builds broker and runs its
 # main job once: check out a container, run a command in it, list, check in.

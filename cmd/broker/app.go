@@ -93,6 +93,10 @@ func printVersion(e *env) error {
 	fmt.Fprintf(e.stdout, "broker %s (%s %s/%s)\n", brokerVersion(), runtime.Version(), runtime.GOOS, runtime.GOARCH)
 	fmt.Fprintf(e.stdout, "Broker directory:  %s\n", dir)
 	fmt.Fprintf(e.stdout, "Settings file:     %s\n", filepath.Join(dir, settings.FileName))
-	fmt.Fprintf(e.stdout, "Inventory file:    %s\n", filepath.Join(dir, broker.InventoryFile))
+	inv := e.inventoryPath()
+	if inv == "" {
+		inv = filepath.Join(dir, broker.InventoryFile)
+	}
+	fmt.Fprintf(e.stdout, "Inventory file:    %s\n", inv)
 	return nil
 }

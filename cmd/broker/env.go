@@ -194,10 +194,7 @@ func (e *env) broker() (*broker.Broker, error) {
 			return
 		}
 		user := broker.CurrentUser()
-		inv := e.inventoryFile
-		if inv == "" {
-			inv = e.getenv("BROKER_INVENTORY_FILE")
-		}
+		inv := e.inventoryPath()
 		e.br, e.brErr = broker.New(broker.Options{
 			Settings:      set,
 			Logger:        e.log,
@@ -302,4 +299,12 @@ func (e *env) useLogPath(path string) error {
 	e.logPath = path
 	e.setupLogging()
 	return nil
+}
+
+// inventoryPath is --inventory-file, else BROKER_INVENTORY_FILE, else "".
+func (e *env) inventoryPath() string {
+	if e.inventoryFile != "" {
+		return e.inventoryFile
+	}
+	return e.getenv("BROKER_INVENTORY_FILE")
 }
