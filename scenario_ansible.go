@@ -13,18 +13,13 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/broker-go/broker/internal/ansiblejson"
 	"github.com/broker-go/broker/scenario"
 	"github.com/broker-go/broker/settings"
 )
 
-// ansibleCallback is the stdout callback RunPlaybook parses: the JSON
-// document that ansible.posix.json prints at the end of the run (ansible-core
-// 2.14 has no builtin json callback; the ansible.posix collection ships with
-// the `ansible` package).
-const ansibleCallback = "ansible.posix.json"
-
-// ansibleMsgMax bounds a failed task's message kept in a TaskStatus.
-const ansibleMsgMax = 1000
+// ansibleCallback is the stdout callback RunPlaybook parses.
+const ansibleCallback = ansiblejson.Callback
 
 // RunPlaybook runs ansible-playbook on the given hosts only: an inventory of
 // them (the same host variables as AnsibleInventory: the docker or podman
@@ -225,164 +220,19 @@ func ansibleEnv(base []string, over map[string]string) []string {
 	return out
 }
 
-// ansibleJSONDoc is the part of the ansible.posix.json document read here.
-type ansibleJSONDoc struct {
-	Plays []struct {
-		Play struct {
-			Name string `json:"name"`
-		} `json:"play"`
-		Tasks []struct {
-			Task struct {
-				Name string `json:"name"`
-			} `json:"task"`
-			Hosts map[string]map[string]any `json:"hosts"`
-		} `json:"tasks"`
-	} `json:"plays"`
-	Stats map[string]map[string]int `json:"stats"`
-}
-
-// parseAnsibleJSON reads the ansible.posix.json callback's document from
-// ansible-playbook's stdout (other lines, e.g. from -v, are skipped): the
-// stats per host and, per host in run order, each task's status (ok,
-// changed, failed, skipped, unreachable) with the message of failures.
+// parseAnsibleJSON reads the callback's document (see ansiblejson.Parse).
 func parseAnsibleJSON(stdout []byte) (map[string]map[string]int, map[string][]scenario.TaskStatus, error) {
-	doc, err := findAnsibleJSON(stdout)
+	stats, tasks, err := ansiblejson.Parse(stdout)
 	if err != nil {
 		return nil, nil, err
 	}
-	tasks := map[string][]scenario.TaskStatus{}
-	for h := range doc.Stats {
-		tasks[h] = []scenario.TaskStatus{}
-	}
-	for _, p := range doc.Plays {
-		for _, t := range p.Tasks {
-			for h, r := range t.Hosts {
-				name := t.Task.Name
-				if name == "" {
-					name, _ = r["action"].(string)
-				}
-				ts := scenario.TaskStatus{Task: name, Status: ansibleTaskStatus(r)}
-				if ts.Status == "failed" || ts.Status == "unreachable" {
-					ts.Msg = ansibleFailMsg(r)
-				}
-				tasks[h] = append(tasks[h], ts)
-			}
+	out := make(map[string][]scenario.TaskStatus, len(tasks))
+	for h, ts := range tasks {
+		l := make([]scenario.TaskStatus, len(ts))
+		for i, t := range ts {
+			l[i] = scenario.TaskStatus{Task: t.Task, Status: t.Status, Msg: t.Msg}
 		}
+		out[h] = l
 	}
-	stats := doc.Stats
-	if stats == nil {
-		stats = map[string]map[string]int{}
-	}
-	return stats, tasks, nil
-}
-
-func findAnsibleJSON(stdout []byte) (*ansibleJSONDoc, error) {
-	if len(bytes.TrimSpace(stdout)) == 0 {
-		return nil, errors.New("empty output (no " + ansibleCallback + " document)")
-	}
-	var firstErr error
-	for off := 0; off < len(stdout); {
-		i := bytes.IndexByte(stdout[off:], '{')
-		if i < 0 {
-			break
-		}
-		at := off + i
-		// only a '{' that starts a line starts the document
-		if at == 0 || stdout[at-1] == '\n' {
-			var doc ansibleJSONDoc
-			dec := json.NewDecoder(bytes.NewReader(stdout[at:]))
-			err := dec.Decode(&doc)
-			if err == nil && doc.Stats != nil {
-				return &doc, nil
-			}
-			if err != nil && firstErr == nil {
-				firstErr = err
-			}
-		}
-		off = at + 1
-	}
-	if firstErr != nil {
-		return nil, fmt.Errorf("no %s document: %w", ansibleCallback, firstErr)
-	}
-	return nil, fmt.Errorf("no %s document in the output", ansibleCallback)
-}
-
-func ansibleTaskStatus(r map[string]any) string {
-	switch {
-	case ansibleTruthy(r["unreachable"]):
-		return "unreachable"
-	case ansibleTruthy(r["failed"]):
-		return "failed"
-	case ansibleTruthy(r["skipped"]):
-		return "skipped"
-	case ansibleTruthy(r["changed"]):
-		return "changed"
-	}
-	return "ok"
-}
-
-func ansibleTruthy(v any) bool {
-	switch x := v.(type) {
-	case bool:
-		return x
-	case string:
-		return x == "true" || x == "True" || x == "yes"
-	case float64:
-		return x != 0
-	}
-	return false
-}
-
-// ansibleFailMsg is a failed result's message, with the command's stderr
-// when there is one and, for loops, the first failed item's message.
-func ansibleFailMsg(r map[string]any) string {
-	msg := ansibleText(r["msg"])
-	if items, ok := r["results"].([]any); ok {
-		for _, it := range items {
-			m, ok := it.(map[string]any)
-			if !ok || !ansibleTruthy(m["failed"]) && !ansibleTruthy(m["unreachable"]) {
-				continue
-			}
-			label := ansibleText(m["_ansible_item_label"])
-			if label == "" {
-				label = ansibleText(m["item"])
-			}
-			sub := ansibleFailMsg(m)
-			if label != "" {
-				sub = "item " + label + ": " + sub
-			}
-			if msg == "" {
-				msg = sub
-			} else {
-				msg += "; " + sub
-			}
-			break
-		}
-	}
-	if se := strings.TrimSpace(ansibleText(r["stderr"])); se != "" && !strings.Contains(msg, se) {
-		if rc, ok := r["rc"].(float64); ok {
-			msg = fmt.Sprintf("%s (rc %d): %s", msg, int(rc), se)
-		} else {
-			msg += ": " + se
-		}
-	}
-	msg = strings.Join(strings.Fields(msg), " ")
-	if len(msg) > ansibleMsgMax {
-		msg = strings.ToValidUTF8(msg[:ansibleMsgMax], "") + "..."
-	}
-	return msg
-}
-
-func ansibleText(v any) string {
-	switch x := v.(type) {
-	case nil:
-		return ""
-	case string:
-		return x
-	}
-	b, err := json.Marshal(v)
-	if err != nil {
-		return fmt.Sprint(v)
-	}
-	return string(b)
+	return stats, out, nil
 }

@@ -250,3 +250,24 @@ func TestSplitRef(t *testing.T) {
 		}
 	}
 }
+
+// FuzzSplitRef: an accepted reference splits into a non-empty lowercase
+// repository and a tag, and joining them splits the same way again.
+func FuzzSplitRef(f *testing.F) {
+	for _, s := range []string{"a", "a:b", "localhost:5000/x", "localhost:5000/x:y", "x@sha256:00", "A:b", ":t", "r:", " r:t "} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, ref string) {
+		repo, tag, err := SplitRef(ref)
+		if err != nil {
+			return
+		}
+		if repo == "" || tag == "" || repo != strings.ToLower(repo) {
+			t.Fatalf("SplitRef(%q) = %q, %q", ref, repo, tag)
+		}
+		r2, t2, err := SplitRef(repo + ":" + tag)
+		if err != nil || r2 != repo || t2 != tag {
+			t.Fatalf("SplitRef(%q) = %q, %q; again: %q, %q, %v", ref, repo, tag, r2, t2, err)
+		}
+	})
+}
