@@ -8,6 +8,7 @@ import (
 	"github.com/broker-go/broker/hosts"
 	"github.com/broker-go/broker/inventory"
 	"github.com/broker-go/broker/providers"
+	"github.com/broker-go/broker/scenario"
 	"github.com/broker-go/broker/settings"
 )
 
@@ -71,6 +72,8 @@ func exitCode(err error) int {
 		return exitInterrupted
 	case errors.As(err, &ue):
 		return exitUsage
+	case errors.Is(err, scenario.ErrNotImplemented):
+		return exitNotImplemented
 	case errors.As(err, &sce):
 		return exitScenario
 	case errors.As(err, &he), errors.As(err, &hse):

@@ -152,6 +152,8 @@ func scenariosCommand(e *env) *cli.Command {
 				},
 			},
 			execute,
+			notImplemented("migrate", "upstream's scenario format migrations (files of every format version 1-3 already load as they are)"),
+			notImplemented("import", "upstream's scenario import from git hosts (copy scenario files into <broker dir>/scenarios instead)"),
 		},
 	}
 }
@@ -273,4 +275,15 @@ func listScenarios(e *env, c *cli.Context) error {
 		fmt.Fprintf(e.stderr, "No scenarios found in %s\n", dir)
 	}
 	return nil
+}
+
+// notImplemented is an upstream scenarios subcommand broker does not have:
+// it says so and exits 9, instead of being an unknown command.
+func notImplemented(name, what string) *cli.Command {
+	return &cli.Command{
+		Name: name, Usage: "not implemented: " + what, SkipFlagParsing: true,
+		Action: func(c *cli.Context) error {
+			return fmt.Errorf("broker scenarios %s is not implemented: %s: %w", name, what, scenario.ErrNotImplemented)
+		},
+	}
 }
