@@ -449,61 +449,90 @@ func (p *podmanEngine) Exec(ctx context.Context, id string, cmd []string, stdin 
 	}
 }
 
-// execWithStdin starts exec session sid on a connection of its own, upgraded
-// to a raw stream (as the bindings' ExecStartAndAttach does, but without
-// replacing the shared client's transport): the service then copies what
-// is written to the connection to the command's standard input, and closes
-// that input when the connection is closed for writing. Note that Podman
-// watches the input for its detach keys (ctrl-p ctrl-q by default): input
-// holding that byte pair detaches, which ends the command's output early.
-func (p *podmanEngine) execWithStdin(ctx context.Context, sid string, body []byte, stdin io.Reader, stdout, stderr io.Writer) error {
+// upgraded is a connection of its own to the libpod API, upgraded to a raw
+// stream by a POST (as the bindings' ExecStartAndAttach does, but without
+// replacing the shared client's transport). It is closed when ctx ends.
+type upgraded struct {
+	conn       io.ReadWriteCloser
+	r          *bufio.Reader // the stream after the HTTP response
+	closeWrite func() error  // ends the stream's input (stdin EOF)
+	close      func()        // closes the connection and stops watching ctx
+}
+
+// upgrade posts to the libpod API path (e.g. "exec/ID/start") with body
+// (JSON, or nil) and returns the raw stream. An error status is returned as
+// the API's error (code() reads it); an error after ctx ended is ctx's.
+func (p *podmanEngine) upgrade(ctx context.Context, path string, body []byte) (*upgraded, error) {
 	conn, err := bindings.GetClient(p.conn)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	c, err := conn.GetDialer(ctx)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	defer c.Close()
-	stop := context.AfterFunc(ctx, func() { c.Close() })
-	defer stop()
 	cw, ok := c.(interface{ CloseWrite() error })
 	if !ok {
-		return fmt.Errorf("standard input needs a connection that can be closed for writing; this one (%T) cannot", c)
+		c.Close()
+		return nil, fmt.Errorf("standard input needs a connection that can be closed for writing; this one (%T) cannot", c)
+	}
+	var rd io.Reader
+	if body != nil {
+		rd = bytes.NewReader(body)
 	}
 	v := version.APIVersion[version.Libpod][version.CurrentAPI]
-	req, err := http.NewRequest(http.MethodPost,
-		fmt.Sprintf("http://d/v%d.%d.%d/libpod/exec/%s/start", v.Major, v.Minor, v.Patch, url.PathEscape(sid)),
-		bytes.NewReader(body))
+	req, err := http.NewRequest(http.MethodPost, fmt.Sprintf("http://d/v%d.%d.%d/libpod/%s", v.Major, v.Minor, v.Patch, path), rd)
 	if err != nil {
-		return err
+		c.Close()
+		return nil, err
 	}
-	req.Header.Set("Content-Type", "application/json")
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
 	req.Header.Set("Connection", "Upgrade")
 	req.Header.Set("Upgrade", "tcp")
-	fail := func(err error) error {
+	stop := context.AfterFunc(ctx, func() { c.Close() })
+	u := &upgraded{conn: c, closeWrite: cw.CloseWrite, close: func() { stop(); c.Close() }}
+	fail := func(err error) (*upgraded, error) {
+		u.close()
 		if cerr := ctx.Err(); cerr != nil {
-			return cerr
+			return nil, cerr
 		}
-		return err
+		return nil, err
 	}
 	if err := req.Write(c); err != nil {
 		return fail(err)
 	}
-	br := bufio.NewReader(c)
-	resp, err := http.ReadResponse(br, req)
+	u.r = bufio.NewReader(c)
+	resp, err := http.ReadResponse(u.r, req)
 	if err != nil {
 		return fail(err)
 	}
 	if resp.StatusCode != http.StatusSwitchingProtocols && resp.StatusCode != http.StatusOK {
-		defer resp.Body.Close()
-		return (&bindings.APIResponse{Response: resp, Request: req}).Process(nil)
+		err := (&bindings.APIResponse{Response: resp, Request: req}).Process(nil)
+		resp.Body.Close()
+		u.close()
+		return nil, err
 	}
-	fed := feedStdin(stdin, c, cw.CloseWrite)
+	return u, nil
+}
+
+// execWithStdin starts exec session sid on an upgraded connection: the
+// service then copies what is written to the connection to the command's
+// standard input, and closes that input when the connection is closed for
+// writing. Note that Podman watches the input for its detach keys (ctrl-p
+// ctrl-q by default): input holding that byte pair detaches, which ends the
+// command's output early.
+func (p *podmanEngine) execWithStdin(ctx context.Context, sid string, body []byte, stdin io.Reader, stdout, stderr io.Writer) error {
+	u, err := p.upgrade(ctx, "exec/"+url.PathEscape(sid)+"/start", body)
+	if err != nil {
+		return err
+	}
+	defer u.close()
+	fed := feedStdin(stdin, u.conn, u.closeWrite)
 	f := &inputErrorFilter{stdout: stdout, stderr: stderr}
-	err = demux(ctx, br, writerFunc(f.writeOut), writerFunc(f.writeErr))
-	c.Close()
+	err = demux(ctx, u.r, writerFunc(f.writeOut), writerFunc(f.writeErr))
+	u.close()
 	awaitStdin(ctx, fed, stdin)
 	if err != nil && ctx.Err() == nil && f.held != nil {
 		// The service's report that the command's input could not be
@@ -581,67 +610,22 @@ func (p *podmanEngine) CopyFrom(ctx context.Context, id, path string, w io.Write
 	return p.wrap(fmt.Sprintf("copy from %s:%s", id, path), err)
 }
 
-// AttachStdin attaches to the container on a connection of its own,
-// upgraded to a raw stream (as execWithStdin does), with no detach keys so
-// that any input goes through: the service copies what is written to the
-// connection to the container's input and closes that input when the
-// connection is closed for writing.
+// AttachStdin attaches to the container on an upgraded connection (see
+// upgrade), with no detach keys so that any input goes through: the service
+// copies what is written to the connection to the container's input and
+// closes that input when the connection is closed for writing.
 func (p *podmanEngine) AttachStdin(ctx context.Context, id string, r io.Reader) (func(), error) {
-	conn, err := bindings.GetClient(p.conn)
+	u, err := p.upgrade(ctx, "containers/"+url.PathEscape(id)+"/attach?stream=true&stdin=true&stdout=false&stderr=false&detachKeys=", nil)
 	if err != nil {
-		return nil, p.wrap("attach to container "+id, err)
-	}
-	c, err := conn.GetDialer(ctx)
-	if err != nil {
-		return nil, p.wrap("attach to container "+id, err)
-	}
-	cw, ok := c.(interface{ CloseWrite() error })
-	if !ok {
-		c.Close()
-		return nil, fmt.Errorf("attach to container %s: standard input needs a connection that can be closed for writing; this one (%T) cannot", id, c)
-	}
-	v := version.APIVersion[version.Libpod][version.CurrentAPI]
-	req, err := http.NewRequest(http.MethodPost,
-		fmt.Sprintf("http://d/v%d.%d.%d/libpod/containers/%s/attach?stream=true&stdin=true&stdout=false&stderr=false&detachKeys=",
-			v.Major, v.Minor, v.Patch, url.PathEscape(id)), nil)
-	if err != nil {
-		c.Close()
-		return nil, err
-	}
-	req.Header.Set("Connection", "Upgrade")
-	req.Header.Set("Upgrade", "tcp")
-	stop := context.AfterFunc(ctx, func() { c.Close() })
-	fail := func(err error) (func(), error) {
-		stop()
-		c.Close()
-		if cerr := ctx.Err(); cerr != nil {
-			err = cerr
-		}
-		return nil, p.wrap("attach to container "+id, err)
-	}
-	if err := req.Write(c); err != nil {
-		return fail(err)
-	}
-	br := bufio.NewReader(c)
-	resp, err := http.ReadResponse(br, req)
-	if err != nil {
-		return fail(err)
-	}
-	if resp.StatusCode != http.StatusSwitchingProtocols && resp.StatusCode != http.StatusOK {
-		defer resp.Body.Close()
-		err := (&bindings.APIResponse{Response: resp, Request: req}).Process(nil)
 		if code(err) == http.StatusNotFound {
-			stop()
-			c.Close()
 			return nil, p.notFound("container "+id, err)
 		}
-		return fail(err)
+		return nil, p.wrap("attach to container "+id, err)
 	}
-	fed := feedStdin(r, c, cw.CloseWrite)
-	go io.Copy(io.Discard, br) // nothing is expected; ends when closed
+	fed := feedStdin(r, u.conn, u.closeWrite)
+	go io.Copy(io.Discard, u.r) // nothing is expected; ends when closed
 	return func() {
-		stop()
-		c.Close()
+		u.close()
 		awaitStdin(ctx, fed, r)
 	}, nil
 }
