@@ -16,13 +16,14 @@ import (
 )
 
 // ScenariosDir is where scenario names are looked up: <broker dir>/scenarios.
-func (b *Broker) ScenariosDir() string { return filepath.Join(b.set.Dir, "scenarios") }
+func (b *Broker) ScenariosDir() string { return scenario.DirIn(b.set.Dir) }
 
 // ScenarioOptions describe a scenario run.
 type ScenarioOptions struct {
-	Path      string            // a scenario file (see FindScenario)
-	Overrides map[string]string // --VAR value and --config.x.y value, as given
-	Stdout    io.Writer         // where the output action writes (nil = discard)
+	Path      string             // a scenario file (see FindScenario)
+	Scenario  *scenario.Scenario // already loaded from Path (nil = load it)
+	Overrides map[string]string  // --VAR value and --config.x.y value, as given
+	Stdout    io.Writer          // where the output action writes (nil = discard)
 	Stderr    io.Writer
 }
 
@@ -63,9 +64,12 @@ type ScenarioRun struct {
 // config.main_inventory: true; `with: {hosts: inventory}` and @inv filters
 // still read the main inventory.
 func (b *Broker) RunScenario(ctx context.Context, opts ScenarioOptions) (*ScenarioRun, error) {
-	sc, err := scenario.Load(opts.Path)
-	if err != nil {
-		return nil, err
+	sc := opts.Scenario
+	if sc == nil {
+		var err error
+		if sc, err = scenario.Load(opts.Path); err != nil {
+			return nil, err
+		}
 	}
 	vars, warnings := scenario.ApplyOverrides(sc, opts.Overrides)
 	for _, w := range warnings {
@@ -79,14 +83,15 @@ func (b *Broker) RunScenario(ctx context.Context, opts ScenarioOptions) (*Scenar
 	own := main
 	if !sc.Config.MainInventory {
 		own = b.derive(set, b.ScenarioInventoryPath(opts.Path))
-		if left, err := own.Inventory(ctx, ""); err == nil && len(left) > 0 {
-			b.log.Warn("hosts from an earlier run of this scenario are still checked out; they are kept (check them in with broker --inventory-file "+own.inv.Path()+" checkin --all)", "count", len(left))
-		}
 	}
+	// What the inventory held before the run is not this run's to report.
 	before := map[uint64]bool{}
 	if recs, err := own.Inventory(ctx, ""); err == nil {
 		for _, r := range recs {
 			before[r.Key] = true
+		}
+		if own != main && len(recs) > 0 {
+			b.log.Warn("hosts from an earlier run of this scenario are still checked out; they are kept (check them in with broker --inventory-file "+own.inv.Path()+" checkin --all)", "count", len(recs))
 		}
 	}
 	r := &scenario.Runner{

@@ -59,6 +59,10 @@ func Find(arg, dir string) (string, error) {
 	return "", fmt.Errorf("ambiguous scenario name %q: %s", arg, strings.Join(matches, ", "))
 }
 
+// DirIn is where scenario names are looked up for a broker directory:
+// <broker dir>/scenarios.
+func DirIn(brokerDir string) string { return filepath.Join(brokerDir, "scenarios") }
+
 // List returns the *.yaml and *.yml files under dir, recursively, skipping
 // dotfiles and dot directories, sorted. A missing dir lists nothing.
 func List(dir string) ([]string, error) {

@@ -16,6 +16,7 @@ tags: [smoke]
 config:
   inventory_path: /tmp/inv.yaml
   log_path: run.log
+  main_inventory: true
   settings:
     Container:
       runtime: podman
@@ -34,6 +35,8 @@ steps:
     capture: {as: out, transform: "{{ step.output }}", key: k}
     exit_on_error: false
     parallel: false
+    input: s0
+    variables: {x: 1}
     on_error:
       - name: r1
         action: output
@@ -48,15 +51,15 @@ steps:
 	}
 	if sc.SpecVersion != 2 || sc.Description != "all fields" || sc.Config.InventoryPath != "/tmp/inv.yaml" ||
 		sc.Config.LogPath != "run.log" || sc.Config.Settings["Container"] == nil || sc.Variables["n"] != 3 ||
-		sc.Extra["tags"] == nil {
+		sc.Extra["tags"] == nil || !sc.Config.MainInventory {
 		t.Errorf("top level: %+v", sc)
 	}
 	s := sc.Steps[0]
-	if s.Line != 13 || s.Name != "s1" || s.Action != "ssh" || s.Hosts != "scenario_inventory" || s.When != "n > 1" ||
+	if s.Line != 14 || s.Input != "s0" || s.Variables["x"] != 1 || s.Name != "s1" || s.Action != "ssh" || s.Hosts != "scenario_inventory" || s.When != "n > 1" ||
 		s.Retry.Count != 3 || s.Retry.Delay != 2*time.Minute || s.Timeout != 30*time.Second ||
 		s.Loop.Iterable != "range(n)" || strings.Join(s.Loop.IterVar, "|") != "k|v" || !s.Loop.Continue ||
 		s.Capture.As != "out" || s.Capture.Key != "k" || s.ExitOnError || s.Parallel || !s.ParallelSet ||
-		len(s.OnError) != 1 || s.OnError[0].Name != "r1" || s.OnError[0].Line != 26 {
+		len(s.OnError) != 1 || s.OnError[0].Name != "r1" || s.OnError[0].Line != 29 {
 		t.Errorf("step 0: %+v loop=%+v capture=%+v", s, s.Loop, s.Capture)
 	}
 	s2 := sc.Steps[1]

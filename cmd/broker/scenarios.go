@@ -40,7 +40,7 @@ func scenariosCommand(e *env) *cli.Command {
 		if err != nil {
 			return err
 		}
-		path, err := scenario.Find(p.positional[0], filepath.Join(set.Dir, "scenarios"))
+		path, err := scenario.Find(p.positional[0], scenario.DirIn(set.Dir))
 		if err != nil {
 			return &scenarioError{err: err}
 		}
@@ -48,7 +48,11 @@ func scenariosCommand(e *env) *cli.Command {
 		for k, v := range p.extra {
 			over[k] = fmt.Sprint(v)
 		}
-		if lp := scenarioLogPath(path, over, set.Dir); lp != "" {
+		sc, err := scenario.Load(path)
+		if err != nil {
+			return &scenarioError{err: err}
+		}
+		if lp := scenarioLogPath(sc, over, set.Dir); lp != "" {
 			if err := e.useLogPath(lp); err != nil {
 				return err
 			}
@@ -57,7 +61,7 @@ func scenariosCommand(e *env) *cli.Command {
 		if err != nil {
 			return err
 		}
-		run, err := b.RunScenario(c.Context, broker.ScenarioOptions{Path: path, Overrides: over, Stdout: e.stdout, Stderr: e.stderr})
+		run, err := b.RunScenario(c.Context, broker.ScenarioOptions{Path: path, Scenario: sc, Overrides: over, Stdout: e.stdout, Stderr: e.stderr})
 		if run != nil {
 			e.emit("scenario", path, "steps", run.Steps, "scenario_inventory", run.InventoryPath)
 			if len(run.Left) > 0 {
@@ -166,7 +170,7 @@ func loadScenario(e *env, c *cli.Context) (*scenario.Scenario, error) {
 	if err != nil {
 		return nil, err
 	}
-	path, err := scenario.Find(c.Args().First(), filepath.Join(set.Dir, "scenarios"))
+	path, err := scenario.Find(c.Args().First(), scenario.DirIn(set.Dir))
 	if err != nil {
 		return nil, &scenarioError{err: err}
 	}
@@ -181,14 +185,11 @@ func loadScenario(e *env, c *cli.Context) (*scenario.Scenario, error) {
 // --config.log_path override), as upstream: a bare or relative name goes to
 // <broker dir>/logs/<name>; an absolute path with a suffix is used as is;
 // an absolute path without one is a directory, holding <stem>.log. "" when
-// the scenario sets none (or cannot be read: RunScenario reports that).
-func scenarioLogPath(path string, over map[string]string, dir string) string {
+// the scenario sets none.
+func scenarioLogPath(sc *scenario.Scenario, over map[string]string, dir string) string {
+	path := sc.Path
 	lp := over["config.log_path"]
 	if lp == "" {
-		sc, err := scenario.Load(path)
-		if err != nil {
-			return ""
-		}
 		lp = sc.Config.LogPath
 	}
 	switch {
@@ -212,7 +213,7 @@ func listScenarios(e *env, c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	dir := filepath.Join(set.Dir, "scenarios")
+	dir := scenario.DirIn(set.Dir)
 	var flt *filter.Filter
 	expr := c.String("filter")
 	if t := c.String("tag"); t != "" {
